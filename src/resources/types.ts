@@ -1,0 +1,114 @@
+/**
+ * The contract every step type implements (one file per type under src/resources/).
+ *
+ * Life of a step on one host:
+ *   1. expand  (controller): `when`/`loop` evaluated, strings rendered, body parsed by `schema`.
+ *   2. prepare (controller, optional): render the template, read the source file, download
+ *      and verify the archive... so that `spec` holds the exact bytes to install.
+ *   3. facts   (pure): which facts the probe must collect. The engine batches the facts of
+ *      every step by kind into ONE probe script (one `find`, one `sha256sum`, one
+ *      `dpkg-query`, one `systemctl show`...), runs it in ONE exec and parses the output.
+ *   4. diff    (pure): desired spec vs facts -> a Change, or null when in sync.
+ *   5. apply   (pure): the Change -> a POSIX sh fragment. The engine wraps each fragment in
+ *      a function and runs all of them in ONE exec. A fragment re-checks its condition on
+ *      the host before acting (the plan may be stale: a package creates a user...), calls
+ *      `_changed` when it changed something, and returns non-zero on failure.
+ */
+import type { z } from 'zod';
+import type { SourcePos } from '../config/errors.js';
+import type { FactRequest, Facts } from './facts/types.js';
+
+export type { FactRequest, Facts };
+
+export type ChangeAction = 'create' | 'update' | 'delete' | 'run';
+
+/** One attribute that differs: mode, owner, unit state, package version... */
+export interface AttrDiff {
+  field: string;
+  before: string | null;
+  after: string | null;
+}
+
+/** Content that differs; `before` is undefined when it was not fetched (no --diff). */
+export interface ContentDiff {
+  path: string;
+  before: string | null | undefined;
+  after: string | null;
+  /** Binary or too large to show; only hashes/sizes are reported. */
+  binary?: boolean;
+}
+
+export interface Change {
+  /** Index of the step in the host's resolved step list. */
+  step: number;
+  kind: string;
+  /** Stable identity, e.g. `file /etc/haproxy/haproxy.cfg`. */
+  id: string;
+  action: ChangeAction;
+  /** One line: why this change is needed ("content differs", "not installed"...). */
+  reason: string;
+  attrs: AttrDiff[];
+  content?: ContentDiff;
+  /** The resolved spec the apply fragment is built from. */
+  spec: unknown;
+  /** Resource-private data computed by diff for apply (e.g. the probed hash). */
+  data?: unknown;
+}
+
+/** Helpers a fragment generator gets from the engine. */
+export interface ScriptContext {
+  /** Per-run random token: frames output and names temp files (`.provision-<nonce>.*`). */
+  nonce: string;
+  /** Temp file path used to stage `dest` (same directory, hidden name). */
+  stagePath(dest: string): string;
+  /**
+   * When the step belongs to a validation set (file-like steps with `validate_set`), the
+   * engine handles the rename; the fragment must only stage. Undefined otherwise.
+   */
+  validateSet?: string;
+}
+
+export interface PrepareContext {
+  host: string;
+  /** Vars of the host (plus loop var), for template rendering. */
+  vars: Record<string, unknown>;
+  /** Render a template file from the templates dir with `vars`; ConfigError on failure. */
+  renderTemplate(src: string, pos: SourcePos): Promise<string>;
+  /** Read a file from the files dir. */
+  readSourceFile(src: string, pos: SourcePos): Promise<Buffer>;
+  /** Fetch a URL on the controller, verify its SHA-256, cache it; returns the bytes. */
+  download(url: string, sha256: string, pos: SourcePos): Promise<Buffer>;
+  /** True when `text` contains a secret value (its diff is then masked). */
+  containsSecret(text: string): boolean;
+}
+
+export interface DiffContext {
+  /** Step index (copied into Change.step). */
+  step: number;
+  /** Whether old contents were fetched (--diff); content diffs may then carry `before`. */
+  withContent: boolean;
+}
+
+export interface ResourceType<S = any> {
+  /** The YAML key naming the step type: `file`, `apt`... */
+  readonly kind: string;
+  /** Strict schema of the step body (unknown keys rejected). */
+  readonly schema: z.ZodType<S>;
+  /** Stable identity used in reports and duplicate detection: `/etc/foo`, `haproxy.service`. */
+  id(spec: S): string;
+  /** Controller-side preparation: fills in content bytes. Must not touch any host. */
+  prepare?(spec: S, ctx: PrepareContext): Promise<S>;
+  /** Facts this step needs from the host. Pure. */
+  facts(spec: S): FactRequest[];
+  /** Desired vs observed. Pure. Null when in sync. */
+  diff(spec: S, facts: Facts, ctx: DiffContext): Change | null;
+  /** The guarded sh fragment that converges the host. Pure. */
+  apply(change: Change, ctx: ScriptContext): string;
+  /**
+   * For step types usable as handlers (`service`, `command`): the sh fragment that performs
+   * the action unconditionally. Pure.
+   */
+  handler?(spec: S, ctx: ScriptContext): string;
+  /** Validation the schema cannot express (cross-field rules); returns an error message. */
+  check?(spec: S): string | null;
+}
