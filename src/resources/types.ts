@@ -73,11 +73,11 @@ export interface PrepareContext {
   /** Vars of the host (plus loop var), for template rendering. */
   vars: Record<string, unknown>;
   /** Render a template file from the templates dir with `vars`; ConfigError on failure. */
-  renderTemplate(src: string, pos: SourcePos): Promise<string>;
+  renderTemplate(src: string, pos?: SourcePos): Promise<string>;
   /** Read a file from the files dir. */
-  readSourceFile(src: string, pos: SourcePos): Promise<Buffer>;
+  readSourceFile(src: string, pos?: SourcePos): Promise<Buffer>;
   /** Fetch a URL on the controller, verify its SHA-256, cache it; returns the bytes. */
-  download(url: string, sha256: string, pos: SourcePos): Promise<Buffer>;
+  download(url: string, sha256: string, pos?: SourcePos): Promise<Buffer>;
   /** True when `text` contains a secret value (its diff is then masked). */
   containsSecret(text: string): boolean;
 }

@@ -1,0 +1,67 @@
+/**
+ * Pure parser of the apply script's framed stdout. Works on partial output too (live
+ * progress, and a connection lost mid-apply: `running` names the step that was cut).
+ */
+export interface ApplyEvent {
+  type: 'begin' | 'ok' | 'changed' | 'failed' | 'hok' | 'hfailed';
+  index: number;
+  rc?: number;
+  output?: string;
+}
+
+export interface ApplyOutput {
+  locked: string | null;
+  lockError: boolean;
+  started: boolean;
+  events: ApplyEvent[];
+  /** Step index that began and has no result yet. */
+  running: number | null;
+  done: boolean;
+}
+
+export function parseApplyOutput(stdout: string, nonce: string): ApplyOutput {
+  const marker = `@@${nonce} `;
+  const out: ApplyOutput = { locked: null, lockError: false, started: false, events: [], running: null, done: false };
+  const lines = stdout.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!line.startsWith(marker)) continue;
+    const [word, a, b] = line.slice(marker.length).split(' ');
+    switch (word) {
+      case 'locked': {
+        const end = lines.indexOf(`${marker}lockend`, i + 1);
+        out.locked = lines.slice(i + 1, end < 0 ? undefined : end).join('\n').trim() || 'another provision run (no details recorded)';
+        return out;
+      }
+      case 'lockerror':
+        out.lockError = true;
+        return out;
+      case 'start':
+        out.started = true;
+        break;
+      case 'begin':
+        out.running = Number(a);
+        out.events.push({ type: 'begin', index: Number(a) });
+        break;
+      case 'ok':
+      case 'changed':
+      case 'hok':
+        out.events.push({ type: word, index: Number(a) });
+        if (word !== 'hok') out.running = null;
+        break;
+      case 'failed':
+      case 'hfailed': {
+        const encoded = lines[i + 1];
+        if (encoded === undefined || (i + 2 >= lines.length && !stdout.endsWith('\n'))) break; // incomplete
+        out.events.push({ type: word, index: Number(a), rc: Number(b), output: Buffer.from(encoded, 'base64').toString('utf8') });
+        if (word === 'failed') out.running = null;
+        i++;
+        break;
+      }
+      case 'done':
+        out.done = true;
+        break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,158 @@
+/**
+ * One host, start to end: connect, ONE probe exec, local diff, and (apply with changes)
+ * ONE apply exec. Never throws: every failure becomes a HostResult so one bad host never
+ * stops the others.
+ */
+import { randomBytes } from 'node:crypto';
+import { ProvisionError } from '../config/errors.js';
+import { parseProbe, planProbe, probeScript } from '../resources/facts/index.js';
+import type { Change, FactRequest } from '../resources/types.js';
+import type { Connection } from '../transport/connection.js';
+import { buildApplyScript } from './apply-script.js';
+import { parseApplyOutput } from './apply-output.js';
+import type { HandlerOutcome, HostJob, HostResult, Reporter, RunOptions, StepOutcome } from './types.js';
+
+export function newNonce(): string {
+  return randomBytes(8).toString('hex');
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n').find((l) => l.trim()) ?? '';
+}
+
+/** Facts of every step, plus old contents of managed files when diffs are wanted. */
+export function factRequests(job: HostJob, withContent: boolean): FactRequest[] {
+  const reqs = job.steps.flatMap((s) => s.type.facts(s.spec));
+  if (withContent) {
+    for (const r of [...reqs]) if (r.kind === 'sha256') reqs.push({ kind: 'content', path: r.path });
+  }
+  return reqs;
+}
+
+/** Pure: all changes of a host from its facts. */
+export function diffAll(job: HostJob, facts: ReturnType<typeof parseProbe>, withContent: boolean): Change[] {
+  const changes: Change[] = [];
+  for (const s of job.steps) {
+    const c = s.type.diff(s.spec, facts, { step: s.index, withContent });
+    if (c) changes.push(c);
+  }
+  return changes;
+}
+
+export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter): Promise<HostResult> {
+  const started = Date.now();
+  let execs = 0;
+  let conn: Connection | undefined;
+  const result = (partial: Omit<HostResult, 'host' | 'durationMs' | 'execs'>): HostResult => ({
+    host: job.name,
+    durationMs: Date.now() - started,
+    execs,
+    ...partial,
+  });
+  reporter.hostStart(job.name);
+  try {
+    reporter.hostPhase(job.name, 'connect');
+    try {
+      conn = await job.connect();
+    } catch (e) {
+      const msg = e instanceof ProvisionError ? e.shortMessage : (e as Error).message;
+      return result({ status: 'unreachable', steps: [], handlers: [], error: msg });
+    }
+    if (opts.signal?.aborted) return result({ status: 'failed', steps: [], handlers: [], error: 'interrupted before the probe' });
+
+    reporter.hostPhase(job.name, 'probe');
+    const nonce = newNonce();
+    const plan = planProbe(factRequests(job, opts.withContent));
+    execs++;
+    const probe = await conn.exec(probeScript(plan, nonce), { sudo: job.sudo, signal: opts.signal });
+    if (probe.connectionLost) return result({ status: 'failed', steps: [], handlers: [], error: 'connection lost during the probe; re-run to converge' });
+    let changes: Change[];
+    try {
+      changes = diffAll(job, parseProbe(plan, probe.stdout, nonce), opts.withContent);
+    } catch (e) {
+      const why = firstLine(probe.stderr) || (e as Error).message;
+      return result({ status: 'failed', steps: [], handlers: [], error: `probe failed (exit ${probe.exitCode}): ${why}` });
+    }
+    reporter.hostPlan(job.name, changes, job.steps);
+    const byStep = new Map(changes.map((c) => [c.step, c]));
+    const outcomes: StepOutcome[] = job.steps.map((s) => {
+      const change = byStep.get(s.index);
+      return change ? { index: s.index, name: s.name, status: 'pending', change } : { index: s.index, name: s.name, status: 'ok' };
+    });
+    if (opts.mode === 'check') {
+      return result({ status: changes.length ? 'drift' : 'in-sync', steps: outcomes, handlers: [] });
+    }
+    if (!changes.length) return result({ status: 'ok', steps: outcomes, handlers: [] });
+    if (opts.signal?.aborted) return result({ status: 'failed', steps: outcomes, handlers: [], error: 'interrupted before the apply: nothing was changed' });
+
+    reporter.hostPhase(job.name, 'apply');
+    const script = buildApplyScript(job, changes, nonce, opts.holder);
+    const reported = new Set<string>();
+    const handlers: HandlerOutcome[] = [];
+    const byIndex = new Map(outcomes.map((o) => [o.index, o]));
+    let buffer = '';
+    const emit = (stdout: string) => {
+      for (const ev of parseApplyOutput(stdout, nonce).events) {
+        const key = `${ev.type} ${ev.index}`;
+        if (ev.type === 'begin' || reported.has(key)) continue;
+        reported.add(key);
+        if (ev.type === 'hok' || ev.type === 'hfailed') {
+          const h: HandlerOutcome = { name: script.handlers[ev.index]!, status: ev.type === 'hok' ? 'changed' : 'failed' };
+          if (ev.output) h.error = ev.output.trim();
+          handlers.push(h);
+          reporter.handlerDone(job.name, h);
+          continue;
+        }
+        const o = byIndex.get(ev.index);
+        if (!o) continue;
+        o.status = ev.type === 'failed' ? 'failed' : ev.type === 'changed' ? 'changed' : 'ok';
+        if (ev.type === 'failed') o.error = (ev.output ?? '').trim() || `exit code ${ev.rc}`;
+        reporter.stepDone(job.name, o);
+      }
+    };
+    execs++;
+    const res = await conn.exec(script.script, {
+      sudo: job.sudo,
+      signal: opts.signal,
+      onStdout: (chunk) => {
+        buffer += chunk;
+        emit(buffer);
+      },
+    });
+    emit(res.stdout);
+    const parsed = parseApplyOutput(res.stdout, nonce);
+    if (parsed.locked !== null) {
+      return result({ status: 'failed', steps: outcomes, handlers, error: `host is locked by another run: ${parsed.locked.split('\n')[0]}` });
+    }
+    if (parsed.lockError) return result({ status: 'failed', steps: outcomes, handlers, error: `cannot open the lock file ${job.lockFile}` });
+    // A failed set commit: none of the set's files were installed.
+    for (const [set, members] of script.setMembers) {
+      const last = byIndex.get(members[members.length - 1]!);
+      if (last?.status !== 'failed') continue;
+      for (const i of members.slice(0, -1)) {
+        const o = byIndex.get(i)!;
+        if (o.status === 'changed') {
+          o.status = 'failed';
+          o.error = `not installed: validate_set ${set} failed`;
+        }
+      }
+    }
+    for (const o of outcomes) if (o.status === 'pending') o.status = 'skipped';
+    const failed = outcomes.find((o) => o.status === 'failed');
+    const hFailed = handlers.find((h) => h.status === 'failed');
+    if (!parsed.done) {
+      const cut = parsed.running !== null ? job.steps.find((s) => s.index === parsed.running) : undefined;
+      const where = cut ? `during step "${cut.name}"` : parsed.started ? 'between steps' : 'before the apply started';
+      const why = res.connectionLost ? 'connection lost' : opts.signal?.aborted ? 'interrupted' : `apply script ended early (exit ${res.exitCode ?? res.signal}: ${firstLine(res.stderr)})`;
+      return result({ status: 'failed', steps: outcomes, handlers, error: `${why} ${where}; re-run to converge` });
+    }
+    if (failed) return result({ status: 'failed', steps: outcomes, handlers, error: `step "${failed.name}" failed: ${firstLine(failed.error ?? '')}` });
+    if (hFailed) return result({ status: 'failed', steps: outcomes, handlers, error: `handler "${hFailed.name}" failed: ${firstLine(hFailed.error ?? '')}` });
+    const anyChanged = outcomes.some((o) => o.status === 'changed') || handlers.length > 0;
+    return result({ status: anyChanged ? 'changed' : 'ok', steps: outcomes, handlers });
+  } catch (e) {
+    return result({ status: 'failed', steps: [], handlers: [], error: (e as Error).message });
+  } finally {
+    await conn?.close().catch(() => {});
+  }
+}

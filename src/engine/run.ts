@@ -1,0 +1,14 @@
+/** All hosts, in parallel up to `forks`; results in inventory order. */
+import { mapPool } from './pool.js';
+import { runHost } from './host-run.js';
+import type { HostJob, HostResult, Reporter, RunOptions } from './types.js';
+
+export async function runAll(jobs: HostJob[], opts: RunOptions, reporter: Reporter): Promise<HostResult[]> {
+  const results = await mapPool(jobs, opts.forks, async (job) => {
+    const r = await runHost(job, opts, reporter);
+    reporter.hostDone(r);
+    return r;
+  });
+  await reporter.runDone(results, opts.mode);
+  return results;
+}

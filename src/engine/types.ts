@@ -1,0 +1,95 @@
+/** What the engine consumes (resolved per-host work) and produces (results and events). */
+import type { Change, ResourceType } from '../resources/types.js';
+import type { Connection } from '../transport/connection.js';
+
+export interface ResolvedStep {
+  index: number;
+  /** Display name: the step's `name`, or `kind id`. */
+  name: string;
+  kind: string;
+  type: ResourceType;
+  spec: unknown;
+  notify: string[];
+  /** The validation set a file-like step belongs to. */
+  validateSet?: string | undefined;
+  /** `file:line` of the step in its playbook, for messages. */
+  where: string;
+}
+
+export interface ResolvedHandler {
+  name: string;
+  kind: string;
+  type: ResourceType;
+  spec: unknown;
+}
+
+export interface ValidateSet {
+  name: string;
+  command: string;
+  /** placeholder -> absolute path (a file, or a directory whose members are in the set). */
+  paths: Record<string, string>;
+}
+
+export interface HostJob {
+  name: string;
+  steps: ResolvedStep[];
+  handlers: Map<string, ResolvedHandler>;
+  validateSets: Map<string, ValidateSet>;
+  sudo: boolean;
+  lockFile: string;
+  connect(): Promise<Connection>;
+}
+
+export type Mode = 'check' | 'apply';
+
+export interface RunOptions {
+  mode: Mode;
+  /** Fetch old contents in the probe so changes carry text diffs. */
+  withContent: boolean;
+  forks: number;
+  signal?: AbortSignal;
+  /** `controller=... user=... pid=... started=...`, recorded in the lock file. */
+  holder: string;
+}
+
+export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'pending';
+
+export interface StepOutcome {
+  index: number;
+  name: string;
+  status: StepStatus;
+  change?: Change;
+  /** Failure text: the step's own stderr/stdout (e.g. HAProxy's error). */
+  error?: string;
+}
+
+export interface HandlerOutcome {
+  name: string;
+  status: 'ok' | 'changed' | 'failed';
+  error?: string;
+}
+
+export type HostStatus = 'in-sync' | 'drift' | 'ok' | 'changed' | 'failed' | 'unreachable';
+
+export interface HostResult {
+  host: string;
+  status: HostStatus;
+  steps: StepOutcome[];
+  handlers: HandlerOutcome[];
+  /** One line: why the host failed. */
+  error?: string;
+  durationMs: number;
+  /** Remote execs this host cost (the round-trip budget). */
+  execs: number;
+}
+
+export interface Reporter {
+  hostStart(host: string): void;
+  hostPhase(host: string, phase: 'connect' | 'probe' | 'apply'): void;
+  /** The diff result (check, or before apply). */
+  hostPlan(host: string, changes: Change[], steps: ResolvedStep[]): void;
+  stepDone(host: string, outcome: StepOutcome): void;
+  handlerDone(host: string, outcome: HandlerOutcome): void;
+  hostDone(result: HostResult): void;
+  runDone(results: HostResult[], mode: Mode): void | Promise<void>;
+}

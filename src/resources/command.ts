@@ -1,0 +1,53 @@
+/**
+ * `command`: a shell command kept idempotent by a guard: `creates` (skip when the path
+ * exists) or `unless` (skip when that command succeeds). The guard is probed with the other
+ * facts and re-checked on the host right before running. As a handler it runs as is.
+ */
+import { z } from 'zod';
+import { absPathSchema } from './file-common.js';
+import { quote } from './sh.js';
+import type { ResourceType } from './types.js';
+
+const schema = z.strictObject({
+  cmd: z.string().min(1),
+  creates: absPathSchema.optional(),
+  unless: z.string().min(1).optional(),
+});
+export type CommandSpec = z.infer<typeof schema>;
+
+function guardId(s: CommandSpec): string {
+  // Stable, shell-safe id for the probe's guard section.
+  let h = 0;
+  for (const c of `${s.unless}`) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `g${h.toString(16)}`;
+}
+
+export const commandResource: ResourceType<CommandSpec> = {
+  kind: 'command',
+  schema,
+  id: (s) => s.cmd.split('\n')[0]!.slice(0, 60),
+  check: (s) => (!s.creates && !s.unless ? 'give `creates` or `unless` so the step stays idempotent (an unguarded command belongs in a handler)' : null),
+  facts(s) {
+    const out: ReturnType<ResourceType['facts']> = [];
+    if (s.creates) out.push({ kind: 'stat', path: s.creates });
+    if (s.unless) out.push({ kind: 'shell', id: guardId(s), script: s.unless });
+    return out;
+  },
+  diff(s, facts, ctx) {
+    if (s.creates && facts.stat.get(s.creates)) return null;
+    if (s.unless && facts.shell.get(guardId(s))?.exitCode === 0) return null;
+    const reason = s.creates ? `${s.creates} does not exist` : '`unless` command failed';
+    return { step: ctx.step, kind: 'command', id: `command ${s.cmd.split('\n')[0]}`, action: 'run', reason, attrs: [], spec: s };
+  },
+  apply(change) {
+    const s = change.spec as CommandSpec;
+    const conds: string[] = [];
+    if (s.creates) conds.push(`[ -e ${quote(s.creates)} ]`);
+    if (s.unless) conds.push(`( ${s.unless}\n) >/dev/null 2>&1`);
+    const after = s.creates
+      ? `\n  [ -e ${quote(s.creates)} ] || { _err ${quote(`command ran but did not create ${s.creates}`)}; return 1; }`
+      : '';
+    return `if ${conds.join(' || ')}; then :; else\n  ( ${s.cmd}\n  ) || return $?\n  _changed${after}\nfi`;
+  },
+  handler: (s) => `( ${s.cmd}\n) || return $?\n_changed`,
+};

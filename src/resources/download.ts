@@ -1,0 +1,54 @@
+/**
+ * `download`: fetched on the controller (the hosts need no route to the internet), verified
+ * against its SHA-256, cached, optionally one member extracted from a zip (how HashiCorp
+ * ships consul and consul-template), then installed like a file: uploaded only when the
+ * host's copy differs.
+ */
+import { z } from 'zod';
+import { unzipSync } from 'fflate';
+import { absPathSchema, diffManagedFile, fileFacts, modeSchema, nameSchema, putFileFragment, type ManagedFile } from './file-common.js';
+import type { ResourceType } from './types.js';
+
+const schema = z.strictObject({
+  url: z.string().url(),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex digits'),
+  dest: absPathSchema,
+  extract: z.string().min(1).optional(),
+  mode: modeSchema.optional(),
+  owner: nameSchema.optional(),
+  group: nameSchema.optional(),
+  backup: z.boolean().optional(),
+});
+export type DownloadSpec = z.infer<typeof schema> & { bytes?: Buffer };
+
+/** Pure: one member of a zip archive. */
+export function extractMember(zip: Buffer, member: string): Buffer {
+  const files = unzipSync(new Uint8Array(zip), { filter: (f) => f.name === member });
+  const data = files[member];
+  if (!data) {
+    const names = Object.keys(unzipSync(new Uint8Array(zip), { filter: () => false }));
+    throw new Error(`archive has no member \`${member}\`${names.length ? ` (it has: ${names.join(', ')})` : ''}`);
+  }
+  return Buffer.from(data);
+}
+
+function managed(s: DownloadSpec): ManagedFile {
+  return { dest: s.dest, content: s.bytes ?? Buffer.alloc(0), mode: s.mode, owner: s.owner, group: s.group, backup: s.backup };
+}
+
+export const downloadResource: ResourceType<DownloadSpec> = {
+  kind: 'download',
+  schema,
+  id: (s) => s.dest,
+  async prepare(s, ctx) {
+    const archive = await ctx.download(s.url, s.sha256.toLowerCase());
+    return { ...s, bytes: s.extract ? extractMember(archive, s.extract) : archive };
+  },
+  facts: (s) => fileFacts(s.dest),
+  diff(s, facts, ctx) {
+    const change = diffManagedFile('download', managed(s), facts, ctx);
+    if (change?.content) change.content = { path: s.dest, before: undefined, after: null, binary: true };
+    return change;
+  },
+  apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx),
+};

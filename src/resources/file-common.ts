@@ -1,0 +1,163 @@
+/**
+ * What `file`, `template`, `systemd_unit`, `sudoers` and `download` share: the facts a
+ * managed file needs, the pure diff of desired bytes + attributes against them, and the
+ * guarded apply fragment (via `_put` in sh-lib).
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { AttrDiff, Change, DiffContext, FactRequest, Facts, ScriptContext } from './types.js';
+import { quote } from './sh.js';
+
+/** Modes are quoted octal strings in YAML ('0644'): YAML 1.2 reads 0644 as decimal 644. */
+export const modeSchema = z
+  .string({ error: "mode must be a quoted octal string such as '0644' (unquoted 0644 is the decimal number 644 in YAML 1.2)" })
+  .regex(/^[0-7]{3,4}$/, "mode must be 3 or 4 octal digits, quoted, e.g. '0644'");
+
+/** User and group names: what useradd accepts, so no shell metacharacter ever gets through. */
+export const nameSchema = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_-]*\$?$/i, 'a user or group name: letters, digits, `_` and `-`, starting with a letter or `_`');
+
+export const absPathSchema = z
+  .string()
+  .min(2)
+  .refine((p) => p.startsWith('/'), 'must be an absolute path')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain `..`')
+  .refine((p) => !p.includes('\0'), 'must not contain NUL');
+
+/** The fields every file-like step shares. */
+export const fileAttrsShape = {
+  mode: modeSchema.optional(),
+  owner: nameSchema.optional(),
+  group: nameSchema.optional(),
+  backup: z.boolean().optional(),
+  validate: z.string().min(1).optional(),
+  validate_set: z.string().min(1).optional(),
+  state: z.enum(['present', 'absent']).optional(),
+};
+
+/** The desired state of one managed file, as every file-like step reduces to it. */
+export interface ManagedFile {
+  dest: string;
+  /** Exact bytes; ignored when state is absent. */
+  content: Buffer;
+  mode?: string | undefined;
+  owner?: string | undefined;
+  group?: string | undefined;
+  backup?: boolean | undefined;
+  /** A command with `%s` standing for the staged temp file. */
+  validate?: string | undefined;
+  validateSet?: string | undefined;
+  state?: 'present' | 'absent' | undefined;
+}
+
+/** '0644' -> '644', the form `stat -c %a` prints. */
+export function normalizeMode(mode: string): string {
+  return mode.replace(/^0+(?=\d{3})/, '');
+}
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function fileFacts(dest: string): FactRequest[] {
+  return [
+    { kind: 'stat', path: dest },
+    { kind: 'sha256', path: dest },
+  ];
+}
+
+const MAX_SHOWN = 256 * 1024;
+
+/** Text for a diff, or null for binary/oversized content. */
+export function asText(data: Buffer): string | null {
+  if (data.length > MAX_SHOWN || data.includes(0)) return null;
+  const text = data.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(data) ? text : null;
+}
+
+export function attrDiffs(
+  want: { mode?: string | undefined; owner?: string | undefined; group?: string | undefined },
+  have: { mode: string; owner: string; group: string } | null,
+): AttrDiff[] {
+  const out: AttrDiff[] = [];
+  if (want.mode !== undefined && (!have || normalizeMode(have.mode) !== normalizeMode(want.mode))) {
+    out.push({ field: 'mode', before: have ? have.mode : null, after: want.mode.padStart(4, '0') });
+  }
+  if (want.owner !== undefined && (!have || have.owner !== want.owner)) {
+    out.push({ field: 'owner', before: have?.owner ?? null, after: want.owner });
+  }
+  if (want.group !== undefined && (!have || have.group !== want.group)) {
+    out.push({ field: 'group', before: have?.group ?? null, after: want.group });
+  }
+  return out;
+}
+
+/** Pure diff of a managed file against the probed facts. */
+export function diffManagedFile(kind: string, f: ManagedFile, facts: Facts, ctx: DiffContext): Change | null {
+  const stat = facts.stat.get(f.dest) ?? null;
+  const id = `${kind} ${f.dest}`;
+  if (f.state === 'absent') {
+    if (!stat) return null;
+    return { step: ctx.step, kind, id, action: 'delete', reason: 'exists and must be absent', attrs: [], spec: f };
+  }
+  if (stat && stat.type !== 'f') {
+    const what = stat.type === 'd' ? 'a directory' : stat.type === 'l' ? 'a symlink' : `of type ${stat.type}`;
+    return {
+      step: ctx.step, kind, id, action: 'update', reason: `exists but is ${what}; it will be replaced by a file`,
+      attrs: [], spec: f, content: { path: f.dest, before: null, after: asText(f.content) },
+    };
+  }
+  const want = sha256(f.content);
+  const have = facts.sha256.get(f.dest) ?? null;
+  const attrs = attrDiffs(f, stat ? { mode: stat.mode, owner: stat.owner, group: stat.group } : null);
+  if (stat && have === want && attrs.length === 0) return null;
+  const after = asText(f.content);
+  const oldBytes = facts.content.get(f.dest);
+  const before = !stat ? null : oldBytes ? asText(oldBytes) : undefined;
+  const contentChanged = !stat || have !== want;
+  return {
+    step: ctx.step,
+    kind,
+    id,
+    action: stat ? 'update' : 'create',
+    reason: !stat ? 'does not exist' : contentChanged ? 'content differs' : attrs.map((a) => `${a.field} differs`).join(', '),
+    attrs: stat ? attrs : attrs.filter((a) => a.after !== null),
+    content: contentChanged
+      ? { path: f.dest, before, after, binary: after === null || (before === null && !!stat) }
+      : undefined,
+    spec: f,
+    data: { sha256: want },
+  };
+}
+
+/** Base64 in 76-column lines inside a quoted heredoc: no expansion, any bytes survive. */
+export function heredoc(data: Buffer, nonce: string, after = ''): string {
+  const b64 = data.toString('base64').replace(/.{1,76}/g, '$&\n');
+  return `<<'_P_${nonce}'${after}\n${b64}_P_${nonce}\n`;
+}
+
+/**
+ * The guarded fragment that installs (or stages) a managed file. It ends with
+ * `|| return 1` on the `_put` line (before the heredoc body), so more sh can be appended.
+ */
+export function putFileFragment(f: ManagedFile, ctx: ScriptContext): string {
+  if (f.state === 'absent') {
+    // Inside a validation set the engine's commit removes it after validation.
+    return ctx.validateSet ? ':' : `_absent ${quote(f.dest)}`;
+  }
+  const stage = ctx.stagePath(f.dest);
+  const validate = f.validate ? f.validate.split('%s').join(quote(stage)) : '';
+  const args = [
+    f.dest,
+    f.mode ? normalizeMode(f.mode) : '',
+    f.owner ?? '',
+    f.group ?? '',
+    sha256(f.content),
+    f.backup ? '1' : '0',
+    validate,
+    stage,
+    ctx.validateSet ? '1' : '0',
+  ];
+  return `_put ${args.map(quote).join(' ')} ${heredoc(f.content, ctx.nonce, ' || return 1')}`;
+}

@@ -1,0 +1,94 @@
+/**
+ * The sh function library every apply script starts with. Step fragments call these
+ * functions instead of repeating the same guarded logic, which keeps scripts short and the
+ * logic in one place. Every function re-checks the host's state before acting (the plan
+ * may be stale) and calls `_changed` only when it changed something. All arguments are
+ * quoted by the generators (see sh.ts).
+ *
+ * Atomic writes: content is decoded into a hidden temp file in the target directory
+ * (`.provision-<nonce>.<name>`), checked against its SHA-256 (a truncated stream never
+ * reaches the target), given its mode and owner, validated, the old file backed up when
+ * asked, and renamed over the target. A rename is atomic on one filesystem.
+ */
+export const SH_LIB = String.raw`
+_changed() { _C=1; }
+_err() { printf '%s\n' "$*" >&2; }
+
+# _attrs PATH MODE OWNER GROUP: fix mode/owner/group when they differ (empty = unmanaged).
+_attrs() {
+  [ -n "$2$3$4" ] || return 0
+  _a=$(stat -c '%a %U %G' -- "$1") || return 1
+  _am=${"$"}{_a%% *}; _a=${"$"}{_a#* }; _au=${"$"}{_a%% *}; _ag=${"$"}{_a#* }
+  if [ -n "$2" ] && [ "$_am" != "$2" ]; then chmod "$2" -- "$1" || return 1; _changed; fi
+  if [ -n "$3" ] && [ "$_au" != "$3" ]; then chown "$3" -- "$1" || return 1; _changed; fi
+  if [ -n "$4" ] && [ "$_ag" != "$4" ]; then chgrp "$4" -- "$1" || return 1; _changed; fi
+  return 0
+}
+
+# _sha PATH: prints the SHA-256 of a regular file, nothing when it is missing.
+_sha() {
+  [ -f "$1" ] && [ ! -L "$1" ] || return 0
+  _s=$(sha256sum < "$1") || return 1
+  printf '%s' "${"$"}{_s%% *}"
+}
+
+# _put DEST MODE OWNER GROUP SHA BACKUP VALIDATE STAGE STAGE_ONLY <<base64
+# Installs the base64 content on stdin at DEST unless DEST already holds SHA.
+# VALIDATE is a command (already naming STAGE) run before the rename; STAGE_ONLY=1 leaves
+# the validated temp file for the validation set's commit.
+_put() {
+  _cur=$(_sha "$1") || return 1
+  if [ "$_cur" = "$5" ]; then _attrs "$1" "$2" "$3" "$4"; return; fi
+  if [ -d "$1" ] && [ ! -L "$1" ]; then _err "$1 is a directory"; return 1; fi
+  base64 -d > "$8" || { rm -f -- "$8"; _err "cannot write $8"; return 1; }
+  _new=$(_sha "$8")
+  if [ "$_new" != "$5" ]; then rm -f -- "$8"; _err "content of $1 arrived corrupted (sha256 $_new, expected $5)"; return 1; fi
+  if [ -e "$1" ]; then
+    chmod --reference="$1" -- "$8" 2>/dev/null; chown --reference="$1" -- "$8" 2>/dev/null
+  fi
+  [ -z "$2" ] || chmod "$2" -- "$8" || { rm -f -- "$8"; return 1; }
+  [ -z "$3" ] || chown "$3" -- "$8" || { rm -f -- "$8"; return 1; }
+  [ -z "$4" ] || chgrp "$4" -- "$8" || { rm -f -- "$8"; return 1; }
+  if [ -n "$7" ]; then
+    if ! eval "$7"; then rm -f -- "$8"; _err "validation failed for $1: $7"; return 1; fi
+  fi
+  _changed
+  [ "$9" = 1 ] && return 0
+  _commit "$1" "$8" "$6"
+}
+
+# _commit DEST STAGE BACKUP: back up DEST (name ends in ~: ignored by sudo, dnsmasq, HAProxy
+# and systemd drop-in dirs) and rename STAGE over it.
+_commit() {
+  if [ "$3" = 1 ] && [ -f "$1" ]; then cp -p -- "$1" "$1.$(date +%Y%m%dT%H%M%S).provision~" || return 1; fi
+  mv -f -- "$2" "$1" || { rm -f -- "$2"; return 1; }
+}
+
+# _absent PATH: remove a file, symlink or directory tree.
+_absent() {
+  if [ -e "$1" ] || [ -L "$1" ]; then rm -rf -- "$1" || return 1; _changed; fi
+}
+
+# _dir PATH MODE OWNER GROUP
+_dir() {
+  if [ -L "$1" ] || { [ -e "$1" ] && [ ! -d "$1" ]; }; then _err "$1 exists and is not a directory"; return 1; fi
+  if [ ! -d "$1" ]; then mkdir -p -- "$1" || return 1; _changed; fi
+  _attrs "$1" "$2" "$3" "$4"
+}
+
+# _link PATH TARGET STAGE OWNER GROUP
+_link() {
+  if [ -L "$1" ] && [ "$(readlink -- "$1")" = "$2" ]; then :; else
+    if [ -d "$1" ] && [ ! -L "$1" ]; then _err "$1 is a directory"; return 1; fi
+    rm -f -- "$3"; ln -s -- "$2" "$3" && mv -Tf -- "$3" "$1" || { rm -f -- "$3"; return 1; }
+    _changed
+  fi
+  if [ -n "$4$5" ]; then chown -h "$4${"$"}{5:+:$5}" -- "$1" 2>/dev/null; fi
+  return 0
+}
+
+# Units changed in this run: daemon-reload once before the next unit operation.
+_daemon_reload() {
+  if [ "$_DR" = 1 ]; then systemctl daemon-reload || return 1; _DR=0; fi
+}
+`;
