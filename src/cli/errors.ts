@@ -1,0 +1,16 @@
+/** Printing of errors before any host runs: config errors one per line, never a stack. */
+import { ConfigErrors, ProvisionError } from '../config/errors.js';
+import { Redactor } from '../report/redact.js';
+
+export function printError(e: unknown, redactor = new Redactor([])): number {
+  if (e instanceof ConfigErrors) {
+    for (const err of e.errors) process.stderr.write(`error: ${redactor.redact(err.shortMessage)}\n`);
+    process.stderr.write(`${e.errors.length} errors; nothing was changed\n`);
+    return 1;
+  }
+  if (e instanceof ProvisionError) {
+    process.stderr.write(`error: ${redactor.redact(e.shortMessage)}\n`);
+    return 1;
+  }
+  throw e;
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * The command line. The only place that prints errors and chooses exit codes:
+ * 0 success / in sync, 2 drift (check), 1 any error or unreachable host, 130 interrupted.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ProvisionError } from '../config/errors.js';
+import { applyCommand, checkCommand } from './run-command.js';
+import { hostsCommand } from './hosts-command.js';
+import { validateCommand } from './validate-command.js';
+import { schemasCommand } from './schemas-command.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive whole number');
+  return n;
+}
+
+const program = new Command();
+program
+  .name('provision')
+  .description('Agentless provisioning over SSH: one probe and one apply round trip per host.')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+const limit = new Option('-l, --limit <pattern>', 'hosts, groups or globs, comma-separated; !pattern excludes');
+const json = new Option('--json <file>', 'write the plan or result per host and step as JSON');
+const forks = new Option('-f, --forks <n>', 'hosts handled in parallel (default: inventory setting, else 20)').argParser(positiveInt);
+
+program
+  .command('apply')
+  .description('converge every selected host; exit 0 on success, 1 on any failure')
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .option('--check', 'only show what would change (same as `provision check`)')
+  .option('--diff', 'show content diffs of changed files')
+  .addOption(forks)
+  .addOption(json)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = opts.check ? await checkCommand(inventory, opts) : await applyCommand(inventory, opts);
+  });
+
+program
+  .command('check')
+  .description('read-only drift check: exit 0 in sync, 2 drift, 1 error or unreachable host')
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .option('--diff', 'show content diffs of drifted files')
+  .addOption(forks)
+  .addOption(json)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await checkCommand(inventory, opts);
+  });
+
+program
+  .command('hosts')
+  .description('list the selected hosts with their address and groups')
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await hostsCommand(inventory, opts);
+  });
+
+program
+  .command('validate')
+  .description('load and type-check inventory, playbooks and templates for every host, without connecting')
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await validateCommand(inventory, opts);
+  });
+
+program
+  .command('schemas')
+  .description('write JSON Schemas of inventories and playbooks (for editors) into DIR')
+  .argument('<dir>', 'output directory')
+  .action(async (dir: string) => {
+    process.exitCode = await schemasCommand(dir);
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  // Anything reaching here is a bug or an unexpected local failure: one line, no stack
+  // unless PROVISION_DEBUG is set.
+  const msg = e instanceof ProvisionError ? e.shortMessage : e instanceof Error ? e.message : String(e);
+  process.stderr.write(`provision: ${msg}\n`);
+  if (process.env.PROVISION_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,73 @@
+/** `apply` and `check`: load, expand every host, run, report, choose the exit code. */
+import { loadInventory } from '../config/inventory.js';
+import { runAll } from '../engine/run.js';
+import type { HostResult, Mode, Reporter } from '../engine/types.js';
+import { writeJsonReport } from '../report/json.js';
+import { ListrReporter } from '../report/listr.js';
+import { PlainReporter } from '../report/plain.js';
+import { Redactor } from '../report/redact.js';
+import { printError } from './errors.js';
+import { buildJobs, lockHolder } from './jobs.js';
+
+export interface RunCommandOptions {
+  limit?: string;
+  diff?: boolean;
+  forks?: number;
+  json?: string;
+}
+
+function useLiveDisplay(): boolean {
+  return Boolean(process.stdout.isTTY) && !process.env.CI && process.env.TERM !== 'dumb';
+}
+
+async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): Promise<{ code: number; results?: HostResult[] }> {
+  let redactor = new Redactor([]);
+  let built;
+  try {
+    const inv = await loadInventory(inventoryFile);
+    redactor = new Redactor(inv.secretValues);
+    const hosts = inv.select(opts.limit);
+    built = await buildJobs(inv, hosts, {
+      onNewHostKey: (k) => process.stderr.write(`${k.host}: recorded new host key ${k.fingerprint} in ${k.file}\n`),
+    });
+    const forks = opts.forks ?? inv.settings.forks;
+    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+    const reporterOpts = { redactor, showDiff: Boolean(opts.diff), color };
+    const reporter: Reporter = useLiveDisplay()
+      ? new ListrReporter(built.jobs.map((j) => j.name), reporterOpts)
+      : new PlainReporter(reporterOpts);
+
+    // First Ctrl-C: no new step starts, running steps finish; second: leave now.
+    const abort = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts === 1) {
+        process.stderr.write('\ninterrupted: finishing running steps, starting no new ones (Ctrl-C again to quit now)\n');
+        abort.abort();
+      } else process.exit(130);
+    };
+    process.on('SIGINT', onSigint);
+    let results: HostResult[];
+    try {
+      results = await runAll(built.jobs, { mode, withContent: Boolean(opts.diff), forks, signal: abort.signal, holder: lockHolder() }, reporter);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    if (opts.json) await writeJsonReport(opts.json, results, mode, redactor);
+    if (abort.signal.aborted) return { code: 130, results };
+    if (results.some((r) => r.status === 'failed' || r.status === 'unreachable')) return { code: 1, results };
+    if (mode === 'check' && results.some((r) => r.status === 'drift')) return { code: 2, results };
+    return { code: 0, results };
+  } catch (e) {
+    return { code: printError(e, redactor) };
+  }
+}
+
+export async function applyCommand(inventory: string, opts: RunCommandOptions): Promise<number> {
+  return (await run(inventory, opts, 'apply')).code;
+}
+
+export async function checkCommand(inventory: string, opts: RunCommandOptions): Promise<number> {
+  return (await run(inventory, opts, 'check')).code;
+}

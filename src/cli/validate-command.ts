@@ -1,0 +1,23 @@
+/**
+ * `validate`: everything `apply` checks before connecting (inventory, playbooks, every step
+ * rendered and type-checked for every selected host, templates, downloads verified), with no
+ * connection. For CI.
+ */
+import { loadInventory } from '../config/inventory.js';
+import { Redactor } from '../report/redact.js';
+import { printError } from './errors.js';
+import { buildJobs } from './jobs.js';
+
+export async function validateCommand(inventory: string, opts: { limit?: string }): Promise<number> {
+  let redactor = new Redactor([]);
+  try {
+    const inv = await loadInventory(inventory);
+    redactor = new Redactor(inv.secretValues);
+    const { jobs } = await buildJobs(inv, inv.select(opts.limit));
+    const steps = jobs.reduce((n, j) => n + j.steps.length, 0);
+    process.stdout.write(`ok: ${jobs.length} hosts, ${steps} steps valid\n`);
+    return 0;
+  } catch (e) {
+    return printError(e, redactor);
+  }
+}

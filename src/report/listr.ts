@@ -1,0 +1,95 @@
+/**
+ * Live progress on a TTY: one listr2 task per host, its title showing the phase and the
+ * step being applied. Events arrive from the engine; each task waits on a promise the
+ * events settle. Diffs and the summary are printed after the live display ends so they
+ * never interleave with it.
+ */
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { Change } from '../resources/types.js';
+import type { HandlerOutcome, HostResult, Mode, Reporter, ResolvedStep, StepOutcome } from '../engine/types.js';
+import { renderChange } from './diff-render.js';
+import type { ReporterOptions } from './plain.js';
+import { summaryTable } from './summary.js';
+
+interface HostSlot {
+  task?: ListrTaskWrapper<unknown, any, any>;
+  done?: (r: HostResult) => void;
+  counts: { changed: number; total: number };
+}
+
+export class ListrReporter implements Reporter {
+  private readonly slots = new Map<string, HostSlot>();
+  private readonly pending = new Map<string, string[]>();
+  private readonly running: Promise<unknown>;
+
+  constructor(hosts: string[], private readonly opts: ReporterOptions) {
+    const list = new Listr(
+      hosts.map((host) => ({
+        title: host,
+        task: (_ctx: unknown, task: ListrTaskWrapper<unknown, any, any>) =>
+          new Promise<void>((resolve, reject) => {
+            const slot = this.slot(host);
+            slot.task = task;
+            slot.done = (r) => {
+              const label = `${host}: ${r.status} (${(r.durationMs / 1000).toFixed(1)} s)`;
+              if (r.status === 'failed' || r.status === 'unreachable') reject(new Error(this.opts.redactor.redact(`${host}: ${r.error ?? r.status}`)));
+              else {
+                task.title = label;
+                resolve();
+              }
+            };
+          }),
+      })),
+      { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+    );
+    this.running = list.run().catch(() => undefined);
+  }
+
+  private slot(host: string): HostSlot {
+    let s = this.slots.get(host);
+    if (!s) this.slots.set(host, (s = { counts: { changed: 0, total: 0 } }));
+    return s;
+  }
+  private title(host: string, text: string): void {
+    const t = this.slot(host).task;
+    if (t) t.title = this.opts.redactor.redact(`${host}: ${text}`);
+  }
+  hostStart(host: string): void {
+    this.title(host, 'starting');
+  }
+  hostPhase(host: string, phase: string): void {
+    this.title(host, phase === 'connect' ? 'connecting' : phase === 'probe' ? 'probing' : 'applying');
+  }
+  hostPlan(host: string, changes: Change[], steps: ResolvedStep[]): void {
+    this.slot(host).counts = { changed: 0, total: changes.length };
+    const lines: string[] = [];
+    for (const c of changes) {
+      const step = steps.find((s) => s.index === c.step);
+      lines.push(`${host}: ${c.action === 'create' ? '+' : c.action === 'delete' ? '-' : '~'} ${step?.name ?? c.id}: ${c.reason}`);
+      if (this.opts.showDiff) {
+        const d = renderChange(c, this.opts.redactor, this.opts.color);
+        if (d) lines.push(d);
+      }
+    }
+    this.pending.set(host, lines);
+  }
+  stepDone(host: string, o: StepOutcome): void {
+    const s = this.slot(host);
+    s.counts.changed++;
+    this.title(host, `applying ${s.counts.changed}/${s.counts.total}: ${o.name}`);
+    if (o.status === 'failed') this.pending.get(host)?.push(`${host}: FAILED ${o.name}\n${(o.error ?? '').replace(/^/gm, '    ')}`);
+  }
+  handlerDone(host: string, h: HandlerOutcome): void {
+    this.title(host, `handler ${h.name}`);
+    if (h.status === 'failed') this.pending.get(host)?.push(`${host}: handler ${h.name} FAILED\n${(h.error ?? '').replace(/^/gm, '    ')}`);
+  }
+  hostDone(r: HostResult): void {
+    this.slot(r.host).done?.(r);
+  }
+  async runDone(results: HostResult[], mode: Mode): Promise<void> {
+    await this.running;
+    const lines = results.flatMap((r) => this.pending.get(r.host) ?? []);
+    const out = [...lines, '', summaryTable(results, mode, this.opts.color)].join('\n');
+    (this.opts.write ?? ((t: string) => process.stdout.write(t)))(this.opts.redactor.redact(out) + '\n');
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Per-host expansion (controller side, no connection): playbook defaults + host vars,
+ * include conditions, `loop`, `when`, rendering of every string in a step body, strict
+ * schema validation of the rendered body (errors point at the YAML), cross-field checks,
+ * then `prepare` (templates rendered, sources read, downloads verified). The result is
+ * exactly what the engine needs: steps with final specs and content bytes.
+ */
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, ConfigErrors, ProvisionError, type SourcePos } from '../config/errors.js';
+import type { HostConfig } from '../config/inventory.js';
+import type { HandlerDef, Playbook, StepDef } from '../config/playbooks.js';
+import { displayPath } from '../config/paths.js';
+import type { TemplateEngine } from '../config/templates.js';
+import { mergeVars } from '../config/vars.js';
+import { zodIssuesToConfigErrors } from '../config/zod-issues.js';
+import type { ResolvedHandler, ResolvedStep, ValidateSet } from '../engine/types.js';
+import type { DownloadCache } from './download-cache.js';
+import { REGISTRY } from './registry.js';
+import type { PrepareContext, ResourceType } from './types.js';
+
+export interface ExpandDeps {
+  templates: TemplateEngine;
+  filesDir: string;
+  downloads: DownloadCache;
+  secretValues: readonly string[];
+}
+
+export interface ExpandedHost {
+  steps: ResolvedStep[];
+  handlers: Map<string, ResolvedHandler>;
+  validateSets: Map<string, ValidateSet>;
+}
+
+function where(pos: SourcePos): string {
+  return `${pos.file}:${pos.line}`;
+}
+
+function truthy(v: unknown): boolean {
+  return Array.isArray(v) ? v.length > 0 : Boolean(v);
+}
+
+/** Render, validate and check one body against its step type. */
+function resolveBody(type: ResourceType, def: StepDef | HandlerDef, vars: object, deps: ExpandDeps, errors: ConfigError[], asHandler = false): unknown | undefined {
+  let rendered: unknown;
+  try {
+    rendered = deps.templates.renderValue(def.body, vars, (p) => def.posOf(p));
+  } catch (e) {
+    if (e instanceof ConfigError) return void errors.push(e);
+    throw e;
+  }
+  const parsed = type.schema.safeParse(rendered ?? {});
+  if (!parsed.success) {
+    errors.push(...zodIssuesToConfigErrors(parsed.error.issues, (p) => def.posOf(p)));
+    return undefined;
+  }
+  // A handler runs unconditionally when notified: step-only rules (guards) do not apply.
+  const problem = asHandler ? null : type.check?.(parsed.data);
+  if (problem) return void errors.push(new ConfigError(`${def.kind}: ${problem}`, def.pos));
+  return parsed.data;
+}
+
+function prepareContext(host: HostConfig, vars: Record<string, unknown>, def: StepDef, deps: ExpandDeps): PrepareContext {
+  return {
+    host: host.name,
+    vars,
+    renderTemplate: async (src, pos) => deps.templates.renderFile(src, vars, pos ?? def.posOf(['src'], 'value')),
+    readSourceFile: async (src, pos) => {
+      const file = path.resolve(deps.filesDir, src);
+      try {
+        return await readFile(file);
+      } catch {
+        throw new ConfigError(`source file \`${src}\` not found in ${displayPath(deps.filesDir)}`, pos ?? def.posOf(['src'], 'value'));
+      }
+    },
+    download: (url, sha, pos) =>
+      deps.downloads.get(url, sha).catch((e: unknown) => {
+        throw new ConfigError(e instanceof ProvisionError ? e.shortMessage : String(e), pos ?? def.posOf(['url'], 'value'));
+      }),
+    containsSecret: (text) => deps.secretValues.some((s) => s && text.includes(s)),
+  };
+}
+
+function checkSetMember(spec: { dest?: string; validate_set?: string }, def: StepDef, sets: Playbook['validateSets']): ConfigError | null {
+  const name = spec.validate_set!;
+  const set = sets.get(name);
+  if (!set) {
+    const known = [...sets.keys()];
+    return new ConfigError(`unknown validate_set \`${name}\``, def.posOf(['validate_set'], 'value'), known.length ? `defined: ${known.join(', ')}` : 'define it under `validate_sets:` in the playbook');
+  }
+  const dest = spec.dest ?? '';
+  const paths = Object.values(set.paths);
+  if (!paths.includes(dest) && !paths.includes(path.posix.dirname(dest))) {
+    return new ConfigError(`${dest} is not one of validate_set \`${name}\`'s paths nor directly inside one of them`, def.posOf(['dest'], 'value'), `paths: ${paths.join(', ')}`);
+  }
+  return null;
+}
+
+export async function expandHost(host: HostConfig, playbook: Playbook, deps: ExpandDeps): Promise<ExpandedHost> {
+  const errors: ConfigError[] = [];
+  const baseVars = mergeVars(playbook.vars, host.vars);
+  const steps: ResolvedStep[] = [];
+  const evalCond = (cond: string | boolean, vars: object, pos: SourcePos): boolean | undefined => {
+    if (typeof cond === 'boolean') return cond;
+    try {
+      return truthy(deps.templates.evaluate(cond, vars, pos));
+    } catch (e) {
+      if (e instanceof ConfigError) return void errors.push(e);
+      throw e;
+    }
+  };
+
+  for (const def of playbook.steps) {
+    const type = REGISTRY.get(def.kind)!;
+    if (def.conditions.some((c) => evalCond(c, baseVars, def.pos) !== true)) continue;
+    let items: unknown[] = [undefined];
+    if (def.loop !== undefined) {
+      let value: unknown;
+      try {
+        value = deps.templates.renderValue(def.loop, baseVars, () => def.pos);
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          errors.push(e);
+          continue;
+        }
+        throw e;
+      }
+      if (!Array.isArray(value)) {
+        errors.push(new ConfigError(`\`loop\` must yield a list, got ${value === null ? 'null' : typeof value}`, def.pos));
+        continue;
+      }
+      items = value;
+    }
+    for (const item of items) {
+      const vars = def.loop !== undefined ? { ...baseVars, [def.loopVar]: item } : baseVars;
+      if (def.when !== undefined && evalCond(def.when, vars, def.pos) !== true) continue;
+      const spec = resolveBody(type, def, vars, deps, errors);
+      if (spec === undefined) continue;
+      const set = (spec as { validate_set?: string }).validate_set;
+      if (set) {
+        const err = checkSetMember(spec as { dest?: string; validate_set?: string }, def, playbook.validateSets);
+        if (err) {
+          errors.push(err);
+          continue;
+        }
+      }
+      let prepared: unknown = spec;
+      try {
+        if (type.prepare) prepared = await type.prepare(spec, prepareContext(host, vars, def, deps));
+      } catch (e) {
+        if (e instanceof ConfigError) errors.push(e);
+        else errors.push(new ConfigError(`${def.kind}: ${(e as Error).message}`, def.pos));
+        continue;
+      }
+      let name = def.name ?? '';
+      if (name.includes('{')) {
+        try {
+          name = deps.templates.renderString(name, vars, def.pos);
+        } catch (e) {
+          if (e instanceof ConfigError) errors.push(e);
+          else throw e;
+        }
+      }
+      steps.push({
+        index: steps.length,
+        name: name || `${def.kind} ${type.id(prepared)}`,
+        kind: def.kind,
+        type,
+        spec: prepared,
+        notify: def.notify,
+        validateSet: set,
+        where: where(def.pos),
+      });
+    }
+  }
+
+  const handlers = new Map<string, ResolvedHandler>();
+  for (const [name, def] of playbook.handlers) {
+    const type = REGISTRY.get(def.kind)!;
+    if (!type.handler) {
+      errors.push(new ConfigError(`\`${def.kind}\` cannot be a handler`, def.pos, 'use `service` (state: reloaded/restarted) or `command`'));
+      continue;
+    }
+    const spec = resolveBody(type, def, baseVars, deps, errors, true);
+    if (spec !== undefined) handlers.set(name, { name, kind: def.kind, type, spec });
+  }
+
+  const validateSets = new Map<string, ValidateSet>();
+  for (const [name, s] of playbook.validateSets) validateSets.set(name, { name, command: s.command, paths: s.paths });
+
+  if (errors.length) throw errors.length === 1 ? errors[0]! : new ConfigErrors(errors);
+  return { steps, handlers, validateSets };
+}
