@@ -52,7 +52,8 @@ export function parseApplyOutput(stdout: string, nonce: string): ApplyOutput {
       case 'failed':
       case 'hfailed': {
         const encoded = lines[i + 1];
-        if (encoded === undefined || (i + 2 >= lines.length && !stdout.endsWith('\n'))) break; // incomplete
+        // The encoded output is complete only once its line is terminated.
+        if (encoded === undefined || i + 2 >= lines.length) break;
         out.events.push({ type: word, index: Number(a), rc: Number(b), output: Buffer.from(encoded, 'base64').toString('utf8') });
         if (word === 'failed') out.running = null;
         i++;

@@ -152,7 +152,9 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   const rmViews = [...new Set(allViews)].map(quote).join(' ');
   parts.push(
     `_T=$(mktemp -d /tmp/.provision-${nonce}.XXXXXX) || exit 70`,
-    `trap 'rm -rf -- "$_T" ${rmViews}; rm -f -- ${rmStages || '/dev/null/none'}' EXIT`,
+    // A function, not a trap string: the quoted paths may themselves contain quotes.
+    `_cleanup() {\n  rm -rf -- "$_T" ${rmViews}\n  rm -f -- ${rmStages || '/dev/null/none'}\n}`,
+    `trap _cleanup EXIT`,
     `trap 'exit 130' INT HUP TERM`,
     `mkdir -p -- ${quote(path.posix.dirname(job.lockFile))} 2>/dev/null`,
     `exec 9>>${quote(job.lockFile)} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,

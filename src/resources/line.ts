@@ -1,13 +1,14 @@
 /**
  * `line`: ensure a line is present (replacing the last line matching `regexp`, else
- * appending) or absent (removing every matching line). The new content is computed on the
- * controller with JavaScript regexps (no grep/sed dialect surprises) and installed with the
- * same atomic `_put` as files, guarded by the hash the probe saw: if the file changed in
- * between, the step fails instead of overwriting someone else's edit.
+ * appending) or absent (removing every matching line). `regexp` is a POSIX extended regex
+ * (as `grep -E`, awk). The edit runs ON THE HOST with awk inside the apply script, so it is
+ * correct even when an earlier step of the same apply created the file (a package that
+ * ships a config file). The controller computes the same edit with JavaScript for the
+ * diff preview, translating POSIX bracket classes.
  */
 import { z } from 'zod';
-import { absPathSchema, asText, modeSchema, putFileFragment, sha256 } from './file-common.js';
-import { quoteAll } from './sh.js';
+import { absPathSchema, asText, modeSchema, normalizeMode } from './file-common.js';
+import { quote, quoteAll } from './sh.js';
 import type { ResourceType } from './types.js';
 
 const schema = z.strictObject({
@@ -20,8 +21,14 @@ const schema = z.strictObject({
 });
 export type LineSpec = z.infer<typeof schema>;
 
+const POSIX_CLASSES: Record<string, string> = {
+  space: '\\s', blank: ' \\t', digit: '0-9', alpha: 'A-Za-z', alnum: 'A-Za-z0-9',
+  upper: 'A-Z', lower: 'a-z', xdigit: '0-9A-Fa-f', punct: '!-\\/:-@\\[-`{-~',
+};
+
+/** A POSIX ERE as a JavaScript RegExp (for previews): `[[:space:]]` -> `[\s]`. */
 export function compileRegexp(re: string): RegExp {
-  return new RegExp(re);
+  return new RegExp(re.replace(/\[:(\w+):\]/g, (m, name: string) => POSIX_CLASSES[name] ?? m));
 }
 
 /** Pure: the new file text, or null when nothing changes. */
@@ -66,7 +73,6 @@ export const lineResource: ResourceType<LineSpec> = {
   },
   facts: (s) => [
     { kind: 'stat', path: s.path },
-    { kind: 'sha256', path: s.path },
     { kind: 'content', path: s.path },
   ],
   diff(s, facts, ctx) {
@@ -74,16 +80,14 @@ export const lineResource: ResourceType<LineSpec> = {
     const base = { step: ctx.step, kind: 'line', id: `line ${s.path}` };
     if (!st) {
       if (s.state === 'absent') return null;
-      if (!s.create) {
-        return { ...base, action: 'update', reason: 'file does not exist (set `create: true` to create it)', attrs: [], spec: s, data: { fail: true } };
-      }
+      // Without `create`, an earlier step of the apply may still create it (a package).
       const after = `${s.line}\n`;
-      return { ...base, action: 'create', reason: 'file does not exist', attrs: [], content: { path: s.path, before: null, after }, spec: s, data: { before: null, after } };
+      return { ...base, action: 'create', reason: s.create ? 'file does not exist' : 'file does not exist yet', attrs: [], content: { path: s.path, before: null, after }, spec: s };
     }
     const bytes = facts.content.get(s.path);
     const text = bytes ? asText(bytes) : null;
     if (text === null) {
-      return { ...base, action: 'update', reason: 'file is not readable text (or over 1 MiB)', attrs: [], spec: s, data: { fail: true } };
+      return { ...base, action: 'update', reason: 'file is not readable text (or over 1 MiB): edited on the host', attrs: [], spec: s };
     }
     const after = editLines(text, s);
     if (after === null) return null;
@@ -94,17 +98,12 @@ export const lineResource: ResourceType<LineSpec> = {
       attrs: [],
       content: { path: s.path, before: text, after },
       spec: s,
-      data: { before: facts.sha256.get(s.path) ?? null, after },
     };
   },
   apply(change, ctx) {
     const s = change.spec as LineSpec;
-    const data = change.data as { fail?: boolean; before: string | null; after: string };
-    if (data.fail) return `_err ${quoteAll([`line ${s.path}: ${change.reason}`])}; return 1`;
-    const newSha = sha256(data.after);
-    const guard = data.before
-      ? `_h=$(_sha ${quoteAll([s.path])}); if [ "$_h" != ${data.before} ] && [ "$_h" != ${newSha} ]; then _err ${quoteAll([`${s.path} changed since it was probed; re-run to converge`])}; return 1; fi\n`
-      : '';
-    return guard + putFileFragment({ dest: s.path, content: Buffer.from(data.after, 'utf8'), mode: s.mode }, ctx);
+    const args = [s.path, s.state ?? 'present', s.create ? '1' : '0', ctx.stagePath(s.path), s.regexp ?? '', s.line ?? ''];
+    const chmod = s.mode ? `\n[ "$_C" = 1 ] && { chmod ${normalizeMode(s.mode)} -- ${quote(s.path)} || return 1; }` : '';
+    return `_line ${quoteAll(args)} || return 1${chmod}`;
   },
 };

@@ -87,6 +87,29 @@ _link() {
   return 0
 }
 
+# _line PATH STATE CREATE STAGE REGEXP LINE: the edit itself runs on the host (awk, POSIX
+# ERE), so it is right even when an earlier step of this apply created or changed PATH.
+_line() {
+  if [ ! -e "$1" ]; then
+    [ "$2" = absent ] && return 0
+    [ "$3" = 1 ] || { _err "$1 does not exist (set create: true to create it)"; return 1; }
+    printf '%s\n' "$6" > "$4" && mv -f -- "$4" "$1" || { rm -f -- "$4"; return 1; }
+    _changed; return 0
+  fi
+  RE="$5" LINE="$6" ST="$2" awk '
+    BEGIN { re = ENVIRON["RE"]; l = ENVIRON["LINE"]; st = ENVIRON["ST"] }
+    { n++; a[n] = $0; m = (re != "") ? ($0 ~ re) : ($0 == l); hit[n] = m; if (m) last = n; if ($0 == l) exact = 1 }
+    END {
+      if (st == "absent") { for (i = 1; i <= n; i++) if (!hit[i]) print a[i]; exit }
+      if (last) a[last] = l; else if (!exact) a[++n] = l
+      for (i = 1; i <= n; i++) print a[i]
+    }' "$1" > "$4" || { rm -f -- "$4"; return 1; }
+  if cmp -s -- "$1" "$4"; then rm -f -- "$4"; return 0; fi
+  chmod --reference="$1" -- "$4" 2>/dev/null; chown --reference="$1" -- "$4" 2>/dev/null
+  mv -f -- "$4" "$1" || { rm -f -- "$4"; return 1; }
+  _changed
+}
+
 # Units changed in this run: daemon-reload once before the next unit operation.
 _daemon_reload() {
   if [ "$_DR" = 1 ]; then systemctl daemon-reload || return 1; _DR=0; fi
