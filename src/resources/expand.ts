@@ -51,7 +51,7 @@ function resolveBody(type: ResourceType, def: StepDef | HandlerDef, vars: object
   }
   const parsed = type.schema.safeParse(rendered ?? {});
   if (!parsed.success) {
-    errors.push(...zodIssuesToConfigErrors(parsed.error.issues, (p) => def.posOf(p)));
+    errors.push(...zodIssuesToConfigErrors(parsed.error.issues, (p) => def.posOf(p), undefined, (p) => def.rawAt(p)));
     return undefined;
   }
   // A handler runs unconditionally when notified: step-only rules (guards) do not apply.

@@ -143,14 +143,14 @@ describe('runHost with real sh', () => {
     const lock = path.join(root, 'lock');
     await writeFile(lock, 'controller=elsewhere user=ops pid=42 started=2026-01-01T00:00:00Z\n');
     const { spawn } = await import('node:child_process');
-    const holder = spawn('flock', ['-n', lock, 'sleep', '5'], { stdio: 'ignore' });
+    const holder = spawn('flock', ['-n', lock, 'sleep', '5'], { stdio: 'ignore', detached: true });
     await new Promise((r) => setTimeout(r, 200));
     try {
       const r = await runHost(job([step(0, fileResource, { dest: path.join(root, 'f'), content: 'x' })], new LocalConnection()), APPLY, new RecordingReporter());
       expect(r.status).toBe('failed');
       expect(r.error).toContain('locked by another run: controller=elsewhere user=ops pid=42');
     } finally {
-      holder.kill();
+      process.kill(-holder.pid!, 'SIGKILL');
     }
   });
 
