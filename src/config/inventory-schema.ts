@@ -1,0 +1,90 @@
+/**
+ * The inventory file format, as strict zod schemas (unknown keys are errors). Every key is
+ * documented here; `schemas/inventory.schema.json` is generated from these for editors.
+ *
+ *   settings:            tool settings, all optional; paths relative to the inventory file
+ *     playbooks_dir      where playbook names resolve (`lb` -> DIR/lb.yaml); default ../playbooks
+ *     templates_dir      nunjucks templates; default ../templates
+ *     files_dir          plain files copied to hosts; default ../files
+ *     known_hosts        host keys to verify against; default ~/.ssh/known_hosts
+ *     host_key_policy    `strict` (unknown keys refused) or `accept-new` (trust on first use)
+ *     forks              hosts worked on at once; positive integer, default 10
+ *     lock_file          remote lock path (flock); default /run/lock/provision.lock
+ *     download_cache     controller-side cache of downloads; default ~/.cache/provision
+ *   defaults:            connection settings for every host (keys below)
+ *   vars:                global vars, any YAML; see vars.ts for precedence
+ *   secrets:             NAME: {env: VAR} or {file: PATH}; values never printed
+ *   groups:              NAME: {hosts, children, vars, playbooks, + connection keys}
+ *     hosts              host names from `hosts:`
+ *     children           groups whose hosts also belong to this group
+ *     vars               group vars (override global vars; parent groups before children)
+ *     playbooks          playbook names in playbooks_dir or paths relative to the inventory
+ *   hosts:               NAME: {address, vars, playbooks, + connection keys}
+ *     address            required: IP address or DNS name
+ *
+ * Connection keys (in `defaults`, a group or a host; host > group > defaults):
+ *     user               SSH user; default root
+ *     port               SSH port 1-65535; default 22
+ *     identity           private key file or list of files; `~` expanded, relative to the
+ *                        inventory file; default none (ssh-agent)
+ *     sudo               run scripts through `sudo -n`; default false
+ *     jump               name of another inventory host to jump through, or null
+ *     connect_timeout    seconds; default 10
+ */
+import { z } from 'zod';
+
+const str = (what = 'a string') => z.string({ error: `expected ${what}` });
+const strList = z.array(str(), { error: 'expected a list of strings' });
+const anyMap = z.record(z.string(), z.unknown(), { error: 'expected a map' });
+
+export const connectionShape = {
+  user: str('a user name (string)').min(1).optional(),
+  port: z.number({ error: 'expected a port number (1-65535)' }).int().min(1).max(65535).optional(),
+  identity: z.union([str(), strList], { error: 'expected a string or a list of strings' }).optional(),
+  sudo: z.boolean({ error: 'expected a boolean (true or false)' }).optional(),
+  jump: z.string({ error: 'expected a host name or null' }).nullable().optional(),
+  connect_timeout: z.number({ error: 'expected a positive number of seconds' }).positive().optional(),
+};
+
+export const settingsSchema = z.strictObject({
+  playbooks_dir: str('a directory path').optional(),
+  templates_dir: str('a directory path').optional(),
+  files_dir: str('a directory path').optional(),
+  known_hosts: str('a file path').optional(),
+  host_key_policy: z.enum(['strict', 'accept-new']).optional(),
+  forks: z.number({ error: 'expected a positive integer' }).int().positive().optional(),
+  lock_file: str('a file path').optional(),
+  download_cache: str('a directory path').optional(),
+});
+
+export const secretSchema = z.strictObject({
+  env: str('an environment variable name').optional(),
+  file: str('a file path').optional(),
+});
+
+export const groupSchema = z.strictObject({
+  hosts: strList.optional(),
+  children: strList.optional(),
+  vars: anyMap.optional(),
+  playbooks: strList.optional(),
+  ...connectionShape,
+});
+
+export const hostSchema = z.strictObject({
+  address: str('an address (IP or DNS name)').min(1),
+  vars: anyMap.optional(),
+  playbooks: strList.optional(),
+  ...connectionShape,
+});
+
+export const inventorySchema = z.strictObject({
+  settings: settingsSchema.optional(),
+  defaults: z.strictObject(connectionShape).optional(),
+  vars: anyMap.optional(),
+  secrets: z.record(z.string(), secretSchema, { error: 'expected a map of secrets' }).optional(),
+  groups: z.record(z.string(), groupSchema, { error: 'expected a map of groups' }).optional(),
+  hosts: z.record(z.string(), hostSchema, { error: 'expected a map of hosts' }),
+});
+
+export type InventoryFile = z.infer<typeof inventorySchema>;
+export type ConnectionKeys = z.infer<z.ZodObject<typeof connectionShape>>;

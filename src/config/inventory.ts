@@ -1,0 +1,254 @@
+/**
+ * Loads and validates an inventory file into immutable host configs: structure (strict
+ * schema, unknown keys with hints), references (groups, children, jump hosts, playbooks),
+ * secrets, and the merged vars and connection settings of every host. All problems found
+ * in one pass are reported together as ConfigErrors, each with file:line:col.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
+import { buildGroupGraph, type GroupDecl } from './groups.js';
+import { inventorySchema, type ConnectionKeys, type InventoryFile } from './inventory-schema.js';
+import { selectHosts } from './limit.js';
+import { displayPath, resolvePath } from './paths.js';
+import { findPlaybook, playbookCandidates } from './playbook-paths.js';
+import { resolveSecrets } from './secrets.js';
+import { didYouMean } from './suggest.js';
+import { BUILTIN_VARS, mergeVars } from './vars.js';
+import { YamlSource } from './yaml-source.js';
+import { validKeysAt } from './zod-shape.js';
+import { zodIssuesToConfigErrors } from './zod-issues.js';
+
+export interface ConnectionConfig {
+  user: string;
+  port: number;
+  identity: string[];
+  sudo: boolean;
+  jump: string | null;
+  connectTimeout: number;
+}
+
+export interface HostConfig {
+  name: string;
+  address: string;
+  /** All groups of the host, including through children; parents first. */
+  groups: string[];
+  /** Merged inventory vars with built-ins and secrets (playbook defaults not applied). */
+  vars: Record<string, unknown>;
+  connection: ConnectionConfig;
+  /** Absolute playbook paths: the groups' (in `groups` order), then the host's own. */
+  playbooks: string[];
+  pos: SourcePos;
+}
+
+export type HostKeyPolicy = 'strict' | 'accept-new';
+
+export interface InventorySettings {
+  playbooksDir: string;
+  templatesDir: string;
+  filesDir: string;
+  knownHosts: string;
+  hostKeyPolicy: HostKeyPolicy;
+  forks: number;
+  lockFile: string;
+  downloadCache: string;
+}
+
+export interface Inventory {
+  file: string;
+  dir: string;
+  settings: InventorySettings;
+  hosts: HostConfig[];
+  /** Group -> host names (including through children), inventory host order. */
+  groups: Map<string, string[]>;
+  /** Every secret value, for redaction. */
+  secretValues: string[];
+  /** Hosts matching a --limit expression; ConfigError when a pattern matches nothing. */
+  select(limit?: string): HostConfig[];
+}
+
+export const CONNECTION_DEFAULTS: ConnectionConfig = {
+  user: 'root',
+  port: 22,
+  identity: [],
+  sudo: false,
+  jump: null,
+  connectTimeout: 10,
+};
+
+function fail(errors: ConfigError[]): never {
+  throw new ConfigErrors(errors);
+}
+
+export async function loadInventory(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
+  const abs = path.resolve(file);
+  const dir = path.dirname(abs);
+  const src = await YamlSource.load(abs, undefined, 'inventory').catch((e: unknown) => {
+    throw e instanceof ConfigError ? new ConfigErrors([e]) : e;
+  });
+  if (src.data === null || src.data === undefined) fail([new ConfigError('the inventory is empty (expected at least `hosts:`)', src.start)]);
+  const parsed = inventorySchema.safeParse(src.data, { reportInput: true });
+  if (!parsed.success) {
+    fail(zodIssuesToConfigErrors(parsed.error.issues, src.posOf, (p) => validKeysAt(inventorySchema, p), (p) => src.rawAt(p)));
+  }
+  const inv: InventoryFile = parsed.data;
+  const errors: ConfigError[] = [];
+  const hostNames = Object.keys(inv.hosts);
+  const groupEntries = Object.entries(inv.groups ?? {});
+
+  const s = inv.settings ?? {};
+  const settings: InventorySettings = {
+    playbooksDir: resolvePath(dir, s.playbooks_dir ?? '../playbooks', env),
+    templatesDir: resolvePath(dir, s.templates_dir ?? '../templates', env),
+    filesDir: resolvePath(dir, s.files_dir ?? '../files', env),
+    knownHosts: resolvePath(dir, s.known_hosts ?? '~/.ssh/known_hosts', env),
+    hostKeyPolicy: s.host_key_policy ?? 'strict',
+    forks: s.forks ?? 10,
+    lockFile: s.lock_file ?? '/run/lock/provision.lock',
+    downloadCache: resolvePath(dir, s.download_cache ?? '~/.cache/provision', env),
+  };
+
+  // Groups and their members.
+  const decls = new Map<string, GroupDecl>(groupEntries.map(([g, d]) => [g, { hosts: d.hosts ?? [], children: d.children ?? [] }]));
+  const { graph, errors: groupErrors } = buildGroupGraph(decls, hostNames, src.posOf);
+  errors.push(...groupErrors);
+
+  // Var names: built-ins are reserved; a secret may not shadow a var.
+  const varLayers: { path: string[]; vars: Record<string, unknown> | undefined }[] = [
+    { path: ['vars'], vars: inv.vars },
+    ...groupEntries.map(([g, d]) => ({ path: ['groups', g, 'vars'], vars: d.vars })),
+    ...Object.entries(inv.hosts).map(([h, d]) => ({ path: ['hosts', h, 'vars'], vars: d.vars })),
+  ];
+  const secretNames = Object.keys(inv.secrets ?? {});
+  for (const name of BUILTIN_VARS) {
+    if (secretNames.includes(name)) errors.push(new ConfigError(`\`${name}\` is a built-in var and cannot be a secret`, src.posOf(['secrets', name], 'key')));
+  }
+  for (const layer of varLayers) {
+    for (const name of Object.keys(layer.vars ?? {})) {
+      if ((BUILTIN_VARS as readonly string[]).includes(name)) {
+        errors.push(new ConfigError(`\`${name}\` is a built-in var and cannot be defined`, src.posOf([...layer.path, name], 'key'), 'rename it'));
+      }
+      if (secretNames.includes(name)) {
+        const at = src.posOf(['secrets', name], 'key');
+        errors.push(new ConfigError(`var \`${name}\` has the same name as a secret (defined at ${at.file}:${at.line}:${at.col})`, src.posOf([...layer.path, name], 'key'), 'rename one of them'));
+      }
+    }
+  }
+
+  // Jump hosts must exist, differ from the host and not loop.
+  const jumpSources: { path: string[]; jump: string | null | undefined }[] = [
+    { path: ['defaults'], jump: inv.defaults?.jump },
+    ...groupEntries.map(([g, d]) => ({ path: ['groups', g], jump: d.jump })),
+    ...Object.entries(inv.hosts).map(([h, d]) => ({ path: ['hosts', h], jump: d.jump })),
+  ];
+  for (const { path: p, jump } of jumpSources) {
+    if (typeof jump === 'string' && !hostNames.includes(jump)) {
+      errors.push(new ConfigError(`jump host \`${jump}\` is not an inventory host`, src.posOf([...p, 'jump']), didYouMean(jump, hostNames) ?? `defined hosts: ${hostNames.join(', ')}`));
+    }
+  }
+
+  const secrets = await resolveSecrets(inv.secrets ?? {}, dir, env, src.posOf);
+  errors.push(...secrets.errors);
+
+  // Playbook references must name existing files.
+  const playbookFiles = new Map<string, string>();
+  const refs: { path: (string | number)[]; ref: string }[] = [
+    ...groupEntries.flatMap(([g, d]) => (d.playbooks ?? []).map((ref, i) => ({ path: ['groups', g, 'playbooks', i], ref }))),
+    ...Object.entries(inv.hosts).flatMap(([h, d]) => (d.playbooks ?? []).map((ref, i) => ({ path: ['hosts', h, 'playbooks', i], ref }))),
+  ];
+  const available = await listPlaybookNames(settings.playbooksDir);
+  for (const { path: p, ref } of refs) {
+    const found = await findPlaybook(ref, settings.playbooksDir, dir);
+    if (found) playbookFiles.set(ref, found);
+    else {
+      const tried = displayPath(playbookCandidates(ref, settings.playbooksDir, dir)[0]!);
+      errors.push(new ConfigError(`playbook \`${ref}\` not found (looked for ${tried})`, src.posOf(p), didYouMean(ref, available)));
+    }
+  }
+  if (errors.length > 0) fail(errors);
+
+  // Per-host merge.
+  const groupCfg = new Map(groupEntries);
+  const merged = new Map<string, { vars: Record<string, unknown>; connection: ConnectionConfig; playbooks: string[]; groups: string[] }>();
+  const secretVars = Object.fromEntries(secrets.values);
+  for (const [name, h] of Object.entries(inv.hosts)) {
+    const groups = graph.groupsOf.get(name) ?? [];
+    const vars = mergeVars(inv.vars, ...groups.map((g) => groupCfg.get(g)!.vars), h.vars, secretVars);
+    const connection = mergeConnection([inv.defaults, ...groups.map((g) => groupCfg.get(g)!), h], dir, env);
+    const playbooks: string[] = [];
+    for (const ref of [...groups.flatMap((g) => groupCfg.get(g)!.playbooks ?? []), ...(h.playbooks ?? [])]) {
+      const f = playbookFiles.get(ref)!;
+      if (!playbooks.includes(f)) playbooks.push(f);
+    }
+    merged.set(name, { vars, connection, playbooks, groups });
+  }
+
+  const jumpErrors: ConfigError[] = [];
+  for (const [name, m] of merged) {
+    const chain = [name];
+    let next = m.connection.jump;
+    while (next !== null) {
+      if (chain.includes(next)) {
+        // Reported once, for the hosts on the loop itself (not for every host leading to it).
+        if (next !== name) break;
+        jumpErrors.push(new ConfigError(`jump host loop: ${[...chain, next].join(' -> ')}`, src.posOf(['hosts', name], 'key')));
+        break;
+      }
+      chain.push(next);
+      next = merged.get(next)?.connection.jump ?? null;
+    }
+  }
+  if (jumpErrors.length > 0) fail(jumpErrors);
+
+  const groupsObj = Object.fromEntries([...graph.members].map(([g, hs]) => [g, [...hs]]));
+  const hostsObj = Object.fromEntries(
+    [...merged].map(([name, m]) => [name, { address: inv.hosts[name]!.address, groups: [...m.groups], vars: m.vars }]),
+  );
+  const inventoryVar = { hosts: hostsObj, groups: groupsObj };
+  const hosts: HostConfig[] = [...merged].map(([name, m]) => ({
+    name,
+    address: inv.hosts[name]!.address,
+    groups: m.groups,
+    vars: { ...m.vars, host: { name, address: inv.hosts[name]!.address, groups: [...m.groups] }, inventory: inventoryVar },
+    connection: m.connection,
+    playbooks: m.playbooks,
+    pos: src.posOf(['hosts', name], 'key'),
+  }));
+
+  const groups = new Map(graph.members);
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  return {
+    file: abs,
+    dir,
+    settings,
+    hosts,
+    groups,
+    secretValues: [...new Set(secrets.values.values())].filter((v) => v !== ''),
+    select(limit?: string): HostConfig[] {
+      return selectHosts(limit, hostNames, groups).map((n) => byName.get(n)!);
+    },
+  };
+}
+
+function mergeConnection(layers: (ConnectionKeys | undefined)[], dir: string, env: NodeJS.ProcessEnv): ConnectionConfig {
+  const c: ConnectionConfig = { ...CONNECTION_DEFAULTS };
+  for (const l of layers) {
+    if (!l) continue;
+    if (l.user !== undefined) c.user = l.user;
+    if (l.port !== undefined) c.port = l.port;
+    if (l.identity !== undefined) c.identity = (Array.isArray(l.identity) ? l.identity : [l.identity]).map((i) => resolvePath(dir, i, env));
+    if (l.sudo !== undefined) c.sudo = l.sudo;
+    if (l.jump !== undefined) c.jump = l.jump;
+    if (l.connect_timeout !== undefined) c.connectTimeout = l.connect_timeout;
+  }
+  return c;
+}
+
+async function listPlaybookNames(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, ''));
+  } catch {
+    return [];
+  }
+}
+

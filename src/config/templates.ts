@@ -1,0 +1,167 @@
+/**
+ * nunjucks with the settings config files need: undefined output is an error
+ * (`throwOnUndefined`), no HTML escaping, Jinja-like whitespace control. Every failure
+ * becomes a ConfigError naming the template file, line, column and, for undefined
+ * values, the variable. Extra filters: `quote` (POSIX shell), `to_json`, `b64encode`.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import nunjucks from 'nunjucks';
+import { ConfigError, type SourcePos } from './errors.js';
+import { displayPath } from './paths.js';
+import { shellQuote } from './shell-quote.js';
+
+type Path = (string | number)[];
+
+/** `{{ expr }}` and nothing else: its value is kept as is (lists, numbers, maps). */
+const SINGLE_EXPR = /^\s*\{\{((?:(?!\{\{|\}\})[\s\S])*)\}\}\s*$/;
+const CAPTURE = '__provision_capture';
+
+/** Thrown inside a render when an evaluated expression is undefined. */
+const UNDEFINED_MARK = '__provision_undefined_value__';
+class UndefinedValue extends Error {
+  constructor() {
+    super(UNDEFINED_MARK);
+  }
+}
+
+export class TemplateEngine {
+  readonly templatesDir: string;
+  private readonly env: nunjucks.Environment;
+  /** Set by the capture global during `evaluate` (renders are synchronous). */
+  private captured: { value: unknown } | undefined;
+
+  constructor(templatesDir: string) {
+    this.templatesDir = path.resolve(templatesDir);
+    this.env = new nunjucks.Environment(new nunjucks.FileSystemLoader(this.templatesDir, { noCache: true }), {
+      throwOnUndefined: true,
+      autoescape: false,
+      trimBlocks: true,
+      lstripBlocks: true,
+    });
+    this.env.addFilter('quote', (v: unknown) => shellQuote(v === null || v === undefined ? '' : String(v)));
+    this.env.addFilter('to_json', (v: unknown, indent?: number) => JSON.stringify(v, null, indent));
+    this.env.addFilter('b64encode', (v: unknown) => Buffer.from(String(v), 'utf8').toString('base64'));
+    this.env.addGlobal(CAPTURE, (value: unknown) => {
+      if (value === undefined) throw new UndefinedValue();
+      this.captured = { value };
+      return '';
+    });
+  }
+
+  renderFile(name: string, vars: object, pos?: SourcePos): string {
+    const file = path.resolve(this.templatesDir, name);
+    try {
+      return this.env.render(name, vars);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (/^template not found/.test(message)) {
+        throw new ConfigError(`template \`${name}\` not found in ${displayPath(this.templatesDir)}`, pos);
+      }
+      throw this.toConfigError(err, { file: displayPath(file), line: 1, col: 1 }, () => readSource(file), pos, true);
+    }
+  }
+
+  renderString(text: string, vars: object, pos?: SourcePos): string {
+    try {
+      return this.env.renderString(text, vars);
+    } catch (err) {
+      throw this.toConfigError(err, pos, () => text, pos, false);
+    }
+  }
+
+  /** Value of a nunjucks expression (no braces): `backends | length > 0` -> true. */
+  evaluate(expr: string, vars: object, pos?: SourcePos): unknown {
+    this.captured = undefined;
+    try {
+      this.env.renderString(`{{ ${CAPTURE}((${expr})) }}`, vars);
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      if (err instanceof UndefinedValue || text.includes(UNDEFINED_MARK) || text.includes('attempted to output null or undefined')) {
+        throw new ConfigError(`\`${expr.trim()}\` is undefined`, pos, undefinedHint(expr));
+      }
+      const e = this.toConfigError(err, pos, () => expr, pos, false);
+      throw new ConfigError(`in expression \`${expr.trim()}\`: ${e.problem}`, pos, e.hint);
+    }
+    const out = this.captured as { value: unknown } | undefined;
+    this.captured = undefined;
+    return out?.value;
+  }
+
+  /** Renders every string inside `value`; `"{{ expr }}"` alone keeps the expression's type. */
+  renderValue(value: unknown, vars: object, posOf: (path: Path) => SourcePos, at: Path = []): unknown {
+    if (typeof value === 'string') {
+      if (!value.includes('{{') && !value.includes('{%')) return value;
+      const single = SINGLE_EXPR.exec(value);
+      if (single) return this.evaluate(single[1]!, vars, posOf(at));
+      return this.renderString(value, vars, posOf(at));
+    }
+    if (Array.isArray(value)) return value.map((v, i) => this.renderValue(v, vars, posOf, [...at, i]));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.renderValue(v, vars, posOf, [...at, k]);
+      return out;
+    }
+    return value;
+  }
+
+  /**
+   * nunjucks errors carry `[Line N, Column M]` in their message only. The line is relative
+   * to the template; for a string from a YAML file it is shifted to the file's position.
+   */
+  private toConfigError(err: unknown, base: SourcePos | undefined, source: () => string | undefined, fallback: SourcePos | undefined, isFile: boolean): ConfigError {
+    if (err instanceof UndefinedValue) return new ConfigError('undefined value', fallback);
+    const message = err instanceof Error ? err.message : String(err);
+    const m = /\[Line (\d+), Column (\d+)\]/.exec(message);
+    let problem = message
+      .replace(/^\([^)]*\)\s*(\[Line \d+, Column \d+\])?\s*/, '')
+      .replace(/^(Template render error:\s*)?(Error:\s*)?/, '')
+      .split('\n')[0]!
+      .trim();
+    let hint: string | undefined;
+    let pos: SourcePos | undefined;
+    if (m && base) {
+      const line = Number(m[1]);
+      const col = Number(m[2]);
+      if (isFile) pos = { file: base.file, line, col };
+      else pos = line > 1 ? { file: base.file, line: base.line + line - 1, col } : { file: base.file, line: base.line, col: base.col + col - 1 };
+    } else if (isFile) {
+      // No line from nunjucks: point at the step that uses the template and name the file.
+      pos = fallback ?? base;
+      if (fallback && base) problem = `in template ${base.file}: ${problem}`;
+    } else pos = fallback;
+    if (/attempted to output null or undefined value/.test(message)) {
+      const expr = m ? expressionAt(source(), Number(m[1]), Number(m[2])) : undefined;
+      const name = expr ? /^[A-Za-z_][\w.]*/.exec(expr)?.[0] : undefined;
+      problem = name ? `undefined variable \`${name}\`` : 'undefined value';
+      hint = expr && name !== expr ? `in \`{{ ${expr} }}\`` : undefinedHint(name ?? '');
+    } else if (/expected|unexpected|unknown block|parse|unterminated/i.test(problem)) {
+      problem = `template syntax error: ${problem}`;
+    }
+    return new ConfigError(problem, pos, hint);
+  }
+}
+
+function undefinedHint(expr: string): string | undefined {
+  return expr.includes('.') ? 'check every part of the path exists, or use `| default(...)`' : 'define it in the inventory or the playbook vars, or use `| default(...)`';
+}
+
+/** The text inside the `{{ ... }}` that starts at 1-based line/col (nunjucks' output position). */
+function expressionAt(text: string | undefined, line: number, col: number): string | undefined {
+  const lineText = text?.split('\n')[line - 1];
+  if (lineText === undefined) return undefined;
+  const open = lineText.lastIndexOf('{{', Math.max(0, col - 1));
+  const start = open === -1 ? lineText.indexOf('{{') : open;
+  if (start === -1) return undefined;
+  const end = lineText.indexOf('}}', start);
+  return lineText.slice(start + 2, end === -1 ? undefined : end).replace(/^-|-$/g, '').trim();
+}
+
+function readSource(file: string): string | undefined {
+  try {
+    // Synchronous like nunjucks' own loader; only on the error path.
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * A parsed YAML file that remembers where everything came from. Loaders validate the plain
+ * JS value (`data`) and ask this object for the position of any path in it, so every
+ * error names file, line and column. yaml's own errors (syntax, duplicate keys) keep the
+ * position yaml reports.
+ */
+import { readFile } from 'node:fs/promises';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
+import { displayPath } from './paths.js';
+
+export type YamlPath = readonly (string | number)[];
+/** Position of a path: `key` points at a map entry's key, `value` (default) at its value. */
+export type PosOf = (path: YamlPath, at?: 'key' | 'value') => SourcePos;
+
+export class YamlSource {
+  readonly file: string;
+  readonly data: unknown;
+  private readonly doc: Document.Parsed;
+  private readonly lines: LineCounter;
+  private readonly text: string;
+
+  private constructor(file: string, text: string, doc: Document.Parsed, lines: LineCounter) {
+    this.file = file;
+    this.text = text;
+    this.doc = doc;
+    this.lines = lines;
+    this.data = doc.toJS({ maxAliasCount: 1000 });
+  }
+
+  /** Parses `text`; throws ConfigErrors with yaml's positions on syntax errors or duplicate keys. */
+  static parse(absFile: string, text: string): YamlSource {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const shown = displayPath(absFile);
+    if (doc.errors.length > 0) {
+      throw new ConfigErrors(
+        doc.errors.map((e) => {
+          const { line, col } = lines.linePos(e.pos[0]);
+          return new ConfigError(`YAML: ${e.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, '')}`, { file: shown, line, col });
+        }),
+      );
+    }
+    return new YamlSource(shown, text, doc, lines);
+  }
+
+  /** Reads and parses a file; a missing file is a ConfigError at `from` (the place naming it). */
+  static async load(absFile: string, from?: SourcePos, what = 'file'): Promise<YamlSource> {
+    let text: string;
+    try {
+      text = await readFile(absFile, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(err)})`;
+      throw new ConfigError(`${what} ${displayPath(absFile)} ${why}`, from);
+    }
+    return YamlSource.parse(absFile, text);
+  }
+
+  /** Position of the document start (for errors about the whole file). */
+  get start(): SourcePos {
+    return this.posAt(this.doc.contents?.range?.[0] ?? 0);
+  }
+
+  readonly posOf: PosOf = (path, at = 'value') => {
+    const found = this.walk(path);
+    const target = at === 'key' ? (found.pair?.key as Node | undefined) ?? found.node : found.node ?? (found.pair?.key as Node | undefined);
+    const offset = target?.range?.[0] ?? found.fallback;
+    return this.posAt(offset);
+  };
+
+  /** The source text of the scalar at `path` (to tell `0644` from `644`), if it is one. */
+  rawAt(path: YamlPath): string | undefined {
+    const { node } = this.walk(path);
+    if (!node || !isScalar(node) || !node.range) return undefined;
+    return this.text.slice(node.range[0], node.range[1]).trim();
+  }
+
+  private posAt(offset: number): SourcePos {
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.file, line, col };
+  }
+
+  /** Follows `path` as far as it exists; `fallback` is the offset of the deepest node reached. */
+  private walk(path: YamlPath): { node: Node | undefined; pair: Pair | undefined; fallback: number } {
+    let node: unknown = this.doc.contents;
+    let pair: Pair | undefined;
+    let fallback = this.doc.contents?.range?.[0] ?? 0;
+    for (const seg of path) {
+      pair = undefined;
+      if (isMap(node)) {
+        const hit = node.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+        if (!hit) return { node: undefined, pair: undefined, fallback };
+        pair = hit as Pair;
+        node = hit.value ?? undefined;
+        fallback = (hit.key as Node | undefined)?.range?.[0] ?? fallback;
+        if (node === undefined) return { node: undefined, pair, fallback };
+      } else if (isSeq(node) && typeof seg === 'number') {
+        node = node.items[seg];
+        if (node === undefined) return { node: undefined, pair: undefined, fallback };
+      } else {
+        return { node: undefined, pair: undefined, fallback };
+      }
+      const range = (node as Node).range;
+      if (range) fallback = range[0];
+    }
+    return { node: node as Node, pair, fallback };
+  }
+}
