@@ -1,6 +1,7 @@
 /**
- * POSIX shell quoting for the `| quote` template filter. A copy of resources/sh.ts `quote`
- * because config/ must not import resources/ (layering); the two must stay identical.
+ * POSIX shell quoting: single quotes, embedded single quotes closed, escaped and reopened.
+ * Safe for any string (newlines, `$`, backticks, spaces). Lives in config/ because both the
+ * templates' `| quote` filter and the step generators in resources/ need it.
  */
 export function shellQuote(word: string): string {
   if (word === '') return "''";

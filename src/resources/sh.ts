@@ -1,13 +1,10 @@
 /**
- * Shell words. Every value that reaches a remote shell goes through `quote`: POSIX single
- * quotes, with embedded single quotes closed, escaped and reopened. Works for any byte
- * string, including newlines, `$`, backticks and spaces.
+ * Shell words. Every value that reaches a remote shell goes through `quote` (POSIX single
+ * quotes; see config/shell-quote.ts, shared with the templates' `| quote` filter).
  */
-export function quote(word: string): string {
-  if (word === '') return "''";
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../config/shell-quote.js';
+
+export const quote = shellQuote;
 
 /** Quote every word and join with spaces. */
 export function quoteAll(words: readonly string[]): string {
