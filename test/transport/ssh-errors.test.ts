@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionError } from '../../src/config/errors.js';
+import { PASSPHRASE_ENV, planAuth } from '../../src/transport/auth.js';
+import { connectSsh } from '../../src/transport/ssh.js';
+import { startSshd, targetFor, type SshdFixture } from '../support/sshd.js';
+
+let fx: SshdFixture;
+let dir: string;
+
+beforeAll(async () => {
+  fx = await startSshd();
+  dir = mkdtempSync(join(tmpdir(), 'provision-keys-'));
+}, 30_000);
+
+afterAll(async () => {
+  await fx?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function keygen(name: string, passphrase = ''): string {
+  const path = join(dir, name);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', '', '-f', path]);
+  return path;
+}
+
+async function failure(p: Promise<unknown>): Promise<ConnectionError> {
+  const err = await p.then(
+    () => {
+      throw new Error('expected the connection to fail');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConnectionError);
+  return err as ConnectionError;
+}
+
+describe('connect failures are one line', () => {
+  it('connection refused', async () => {
+    const dead = await startSshd();
+    const target = targetFor(fx, { name: 'lb-1', port: dead.port });
+    await dead.stop();
+    const err = await failure(connectSsh(target));
+    expect(err.message).toBe(`cannot connect to lb-1 (127.0.0.1:${target.port}): connection refused`);
+    expect(err.code).toBe('E_CONNECT');
+  });
+
+  it('timed out: a server that never speaks SSH', async () => {
+    const sockets: import('node:net').Socket[] = [];
+    const silent: Server = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const err = await failure(connectSsh(targetFor(fx, { name: 'lb-1', port, connectTimeoutMs: 500 })));
+      expect(err.message).toBe(`cannot connect to lb-1 (127.0.0.1:${port}): timed out after 0.5 s`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
+  it('authentication failed lists what was tried', async () => {
+    const stranger = keygen('stranger');
+    const err = await failure(connectSsh(targetFor(fx, { name: 'lb-1', identityFiles: ['/nonexistent/id_rsa', stranger] })));
+    expect(err.message).toBe(`cannot connect to lb-1 (127.0.0.1:${fx.port}): authentication failed for root (tried: ${stranger})`);
+  });
+
+  it('tries identity files in order until one is accepted', async () => {
+    const stranger = keygen('stranger2');
+    const c = await connectSsh(targetFor(fx, { identityFiles: [stranger, fx.clientKeyPath] }));
+    expect((await c.exec('echo in')).stdout).toBe('in\n');
+    await c.close();
+  });
+
+  it('no credentials at all is said plainly', async () => {
+    const err = await failure(connectSsh(targetFor(fx, { name: 'lb-1', identityFiles: ['/nonexistent/id_ed25519'] })));
+    expect(err.message).toMatch(/^cannot connect to lb-1 \(127\.0\.0\.1:\d+\): no credentials for root/);
+  });
+
+  it('an encrypted key without passphrase names the file; with the env passphrase it logs in', async () => {
+    const locked = keygen('locked', 'correct horse');
+    appendFileSync(join(fx.dir, 'authorized_keys'), readFileSync(`${locked}.pub`));
+    await expect(planAuth({ user: 'root', identityFiles: [locked], useAgent: false }, {})).rejects.toThrow(
+      `identity file ${locked} is encrypted; set ${PASSPHRASE_ENV} or load it into ssh-agent`,
+    );
+    await expect(
+      planAuth({ user: 'root', identityFiles: [locked], useAgent: false }, { [PASSPHRASE_ENV]: 'wrong' }),
+    ).rejects.toThrow(`cannot use identity file ${locked}: wrong passphrase`);
+    process.env[PASSPHRASE_ENV] = 'correct horse';
+    try {
+      const c = await connectSsh(targetFor(fx, { identityFiles: [locked] }));
+      expect((await c.exec('echo unlocked')).stdout).toBe('unlocked\n');
+      await c.close();
+    } finally {
+      delete process.env[PASSPHRASE_ENV];
+    }
+  });
+
+  it('puts the agent first when enabled and SSH_AUTH_SOCK is set', async () => {
+    const plan = await planAuth(
+      { user: 'deploy', identityFiles: [fx.clientKeyPath], useAgent: true },
+      { SSH_AUTH_SOCK: '/run/agent.sock' },
+    );
+    expect(plan.tried).toEqual(['agent', fx.clientKeyPath]);
+    expect(plan.methods.map((m) => m.type)).toEqual(['agent', 'publickey']);
+    const noAgent = await planAuth({ user: 'deploy', identityFiles: [], useAgent: true }, {});
+    expect(noAgent.methods).toEqual([]);
+  });
+});

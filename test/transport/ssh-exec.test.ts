@@ -1,0 +1,112 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from '../../src/transport/connection.js';
+import { connectSsh } from '../../src/transport/ssh.js';
+import { startSshd, targetFor, type SshdFixture } from '../support/sshd.js';
+
+let fx: SshdFixture;
+let conn: Connection;
+
+beforeAll(async () => {
+  fx = await startSshd();
+  conn = await connectSsh(targetFor(fx, { name: 'lb-1' }));
+}, 30_000);
+
+afterAll(async () => {
+  await conn?.close();
+  await fx?.stop();
+});
+
+describe('exec over a real sshd', () => {
+  it('runs the script from stdin and returns stdout, stderr and the exit code', async () => {
+    const r = await conn.exec('echo "out $(id -u)"\necho err >&2\nprintf "h\\303\\251"\nexit 3\n');
+    expect(r).toMatchObject({ exitCode: 3, signal: null, stdout: 'out 0\nhé', stderr: 'err\n', connectionLost: false });
+    expect(r.durationMs).toBeGreaterThanOrEqual(0);
+    expect(conn.hostName).toBe('lb-1');
+  });
+
+  it('does not throw on failure and reports a signal death', async () => {
+    const failed = await conn.exec('false');
+    expect(failed.exitCode).toBe(1);
+    const killed = await conn.exec('kill -KILL $$');
+    expect(killed).toMatchObject({ exitCode: null, signal: 'SIGKILL', connectionLost: false });
+  });
+
+  it('carries a 1 MiB payload on stdin intact', async () => {
+    const payload = randomBytes(768 * 1024).toString('base64'); // 1 MiB of text
+    expect(payload.length).toBe(1024 * 1024);
+    const script = `base64 -d <<'PAYLOAD_END' | sha256sum\n${payload}\nPAYLOAD_END\necho done\n`;
+    const r = await conn.exec(script);
+    const expected = createHash('sha256').update(Buffer.from(payload, 'base64')).digest('hex');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${expected}  -\ndone\n`);
+    expect(r.exitCode).toBe(0);
+  }, 30_000);
+
+  it('streams stdout chunks to onStdout', async () => {
+    const chunks: string[] = [];
+    const r = await conn.exec('echo one; sleep 0.2; echo two', { onStdout: (c) => chunks.push(c) });
+    expect(chunks.join('')).toBe(r.stdout);
+    expect(r.stdout).toBe('one\ntwo\n');
+    expect(chunks.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs sudo scripts directly when already root (no sudo in the way)', async () => {
+    const r = await conn.exec('id -u; echo "$SUDO_USER"', { sudo: true });
+    expect(r.stdout).toBe('0\n\n');
+  });
+
+  // OpenSSH ignores "signal" requests on root sessions (no privilege separation after
+  // auth), so as root the promise settles through the close + grace period instead.
+  it('aborts a running command: the promise settles within the grace period', async () => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    setTimeout(() => ac.abort(), 300);
+    const r = await conn.exec('echo started; sleep 30; echo never', { signal: ac.signal });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(r.stdout).toBe('started\n');
+    expect(r.exitCode).not.toBe(0);
+    expect(r.connectionLost).toBe(false);
+    // The connection is still usable afterwards.
+    expect((await conn.exec('echo ok')).stdout).toBe('ok\n');
+  });
+
+  it('costs exactly one sshd session per connection and one exec per call', async () => {
+    const sessionsBefore = fx.countSessions();
+    const c = await connectSsh(targetFor(fx));
+    const execsBefore = fx.countExecs();
+    for (let i = 0; i < 5; i++) await c.exec(`echo ${i}`);
+    await c.close();
+    expect(fx.countSessions() - sessionsBefore).toBe(1);
+    expect(fx.countExecs() - execsBefore).toBe(5);
+  });
+
+  it('close() is idempotent and exec after close rejects', async () => {
+    const c = await connectSsh(targetFor(fx));
+    await Promise.all([c.close(), c.close()]);
+    await c.close();
+    await expect(c.exec('true')).rejects.toThrow(/after close/);
+  });
+});
+
+describe('connection lost mid-command', () => {
+  it('resolves with connectionLost when sshd dies during a long command', async () => {
+    const dying = await startSshd();
+    try {
+      const c = await connectSsh(targetFor(dying));
+      let started!: () => void;
+      const running = new Promise<void>((r) => (started = r));
+      const pending = c.exec('echo started; sleep 60', { onStdout: () => started() });
+      // Kill only once the command really runs.
+      await running;
+      dying.kill();
+      const r = await pending;
+      expect(r).toMatchObject({ exitCode: null, connectionLost: true, stdout: 'started\n' });
+      const after = await c.exec('echo again');
+      expect(after.connectionLost).toBe(true);
+      await c.close();
+    } finally {
+      await dying.stop();
+    }
+  }, 30_000);
+});
