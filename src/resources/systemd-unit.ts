@@ -1,0 +1,68 @@
+/**
+ * `systemd_unit`: a unit file under /etc/systemd/system, or a drop-in for one
+ * (`NAME.d/DROPIN`), from inline `content` or a template (`src`, rendered by `prepare`).
+ * A managed file (file-common) whose change marks a daemon-reload as pending (`_DR=1`):
+ * the next `service` step (or the end of the script) runs it once.
+ */
+import { z } from 'zod';
+import { diffManagedFile, fileFacts, modeSchema, putFileFragment, type ManagedFile } from './file-common.js';
+import { quote } from './sh.js';
+import type { ResourceType } from './types.js';
+
+export const UNIT_DIR = '/etc/systemd/system';
+
+export const unitNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9@._:-]+\.(service|socket|timer|path|mount|target)$/, 'a unit name such as `consul.service` (with its .service/.socket/.timer/.path/.mount/.target suffix)');
+
+const schema = z.strictObject({
+  name: unitNameSchema,
+  dropin: z
+    .string()
+    .regex(/^[A-Za-z0-9_@.-]+\.conf$/, 'a drop-in file name ending in .conf, such as `10-confd.conf`')
+    .optional(),
+  content: z.string().optional(),
+  src: z.string().min(1).optional(),
+  mode: modeSchema.default('0644'),
+  state: z.enum(['present', 'absent']).default('present'),
+});
+export type SystemdUnitSpec = z.infer<typeof schema>;
+
+export function unitDest(s: Pick<SystemdUnitSpec, 'name' | 'dropin'>): string {
+  return s.dropin ? `${UNIT_DIR}/${s.name}.d/${s.dropin}` : `${UNIT_DIR}/${s.name}`;
+}
+
+function managed(s: SystemdUnitSpec): ManagedFile {
+  return { dest: unitDest(s), content: Buffer.from(s.content ?? '', 'utf8'), mode: s.mode, owner: 'root', group: 'root', state: s.state };
+}
+
+export const systemdUnitResource: ResourceType<SystemdUnitSpec> = {
+  kind: 'systemd_unit',
+  schema,
+  id: (s) => `systemd_unit ${unitDest(s)}`,
+  check(s) {
+    if (s.state === 'absent') return null;
+    if ((s.content === undefined) === (s.src === undefined)) return 'give exactly one of `content` (inline text) or `src` (a template under templates/)';
+    return null;
+  },
+  async prepare(s, ctx) {
+    if (s.src === undefined || s.state === 'absent') return s;
+    const { src, ...rest } = s;
+    return { ...rest, content: await ctx.renderTemplate(src) };
+  },
+  facts: (s) => fileFacts(unitDest(s)),
+  diff: (s, facts, ctx) => diffManagedFile('systemd_unit', managed(s), facts, ctx),
+  apply(change, ctx) {
+    const f = change.spec as ManagedFile;
+    const lines: string[] = [];
+    const dir = f.dest.slice(0, f.dest.lastIndexOf('/'));
+    if (f.state !== 'absent' && dir !== UNIT_DIR) {
+      // A drop-in: its NAME.d directory may not exist yet.
+      lines.push(`if [ ! -d ${quote(dir)} ]; then mkdir -p -- ${quote(dir)} || return 1; fi`);
+    }
+    // _C is this step's "changed" flag: keep whatever was set, learn whether _put set it.
+    lines.push(`_C0=\${_C:-0}; _C=0`, putFileFragment(f, ctx).replace(/\n$/, ''), `_rc=$?`);
+    lines.push(`if [ "$_C" = 1 ]; then _DR=1; fi`, `[ "$_C0" = 1 ] && _C=1`, `return "$_rc"`);
+    return lines.join('\n');
+  },
+};
