@@ -163,7 +163,12 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     `printf '%s start\\n' "$_M"`,
     ...bodies,
   );
-  handlerNames.forEach((name, i) => {
+  // Handlers run once each, in the order the playbooks define them (as in Ansible), not
+  // in notification order: a `restart` defined before a `reload` of the same unit wins.
+  const defined = [...job.handlers.keys()];
+  const runOrder = [...handlerNames].sort((a, b) => defined.indexOf(a) - defined.indexOf(b));
+  runOrder.forEach((name) => {
+    const i = handlerNames.indexOf(name);
     const h = job.handlers.get(name)!;
     const frag = h.type.handler!(h.spec, { nonce, stagePath: (d) => stagePath(d, nonce) });
     parts.push(`if [ "$_H${i}" = 1 ]; then\n_h() {\n${frag}\n}\n_runh ${i}\nfi`);
