@@ -99,9 +99,6 @@ export async function startNspawn(
         `--machine=${machine}`,
         `--hostname=${name}`,
         `--network-namespace-path=/run/netns/${netns}`,
-        // Like a real server (systemd's default hard limit), not this controller's: HAProxy
-        // raises its own soft limit from maxconn and fails when the hard limit is lower.
-        '--rlimit=RLIMIT_NOFILE=1024:524288',
       ],
       { detached: true, stdio: ['ignore', fd, fd] },
     );
