@@ -66,7 +66,7 @@ export async function buildJobs(inv: Inventory, hosts: HostConfig[], ssh: Connec
         name: host.name,
         ...expanded,
         sudo: host.connection.sudo,
-        lockFile: inv.settings.lockFile,
+        lockFile: host.connection.lockFile ?? inv.settings.lockFile,
         connect: () => connectSsh(target, ssh),
       });
     } catch (e) {

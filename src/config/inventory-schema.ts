@@ -30,6 +30,8 @@
  *     sudo               run scripts through `sudo -n`; default false
  *     jump               name of another inventory host to jump through, or null
  *     connect_timeout    seconds; default 10
+ *     lock_file          host-side lock path overriding settings.lock_file (for aliases of
+ *                        one machine that must not exclude each other)
  */
 import { z } from 'zod';
 
@@ -44,6 +46,8 @@ export const connectionShape = {
   sudo: z.boolean({ error: 'expected a boolean (true or false)' }).optional(),
   jump: z.string({ error: 'expected a host name or null' }).nullable().optional(),
   connect_timeout: z.number({ error: 'expected a positive number of seconds' }).positive().optional(),
+  // Several inventory hosts that are one machine (aliases) need one lock each.
+  lock_file: str('an absolute path on the host').regex(/^\//, 'expected an absolute path on the host').optional(),
 };
 
 export const settingsSchema = z.strictObject({

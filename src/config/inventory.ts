@@ -26,6 +26,8 @@ export interface ConnectionConfig {
   sudo: boolean;
   jump: string | null;
   connectTimeout: number;
+  /** Host-side lock path; null = the inventory's `settings.lock_file`. */
+  lockFile: string | null;
 }
 
 export interface HostConfig {
@@ -74,6 +76,7 @@ export const CONNECTION_DEFAULTS: ConnectionConfig = {
   sudo: false,
   jump: null,
   connectTimeout: 10,
+  lockFile: null,
 };
 
 function fail(errors: ConfigError[]): never {
@@ -240,6 +243,7 @@ function mergeConnection(layers: (ConnectionKeys | undefined)[], dir: string, en
     if (l.sudo !== undefined) c.sudo = l.sudo;
     if (l.jump !== undefined) c.jump = l.jump;
     if (l.connect_timeout !== undefined) c.connectTimeout = l.connect_timeout;
+    if (l.lock_file !== undefined) c.lockFile = l.lock_file;
   }
   return c;
 }

@@ -72,10 +72,10 @@ describe('loadInventory: valid inventory', () => {
   it('merges connection settings: defaults < groups < host', async () => {
     const inv = await load();
     const c = Object.fromEntries(inv.hosts.map((h) => [h.name, h.connection]));
-    expect(c['bastion']).toEqual({ user: 'admin', port: 2222, identity: ['/home/tester/.ssh/id_ed25519'], sudo: false, jump: null, connectTimeout: 5 });
-    expect(c['lb-1']).toEqual({ user: 'admin', port: 22, identity: ['/home/tester/.ssh/id_ed25519'], sudo: true, jump: null, connectTimeout: 5 });
-    expect(c['lb-2']).toEqual({ user: 'admin', port: 22, identity: [path.join(invDir, 'keys/edge'), '/home/tester/.ssh/edge2'], sudo: true, jump: null, connectTimeout: 30 });
-    expect(c['app-1']).toEqual({ user: 'deploy', port: 2200, identity: ['/home/tester/.ssh/id_ed25519'], sudo: false, jump: 'bastion', connectTimeout: 5 });
+    expect(c['bastion']).toEqual({ user: 'admin', port: 2222, identity: ['/home/tester/.ssh/id_ed25519'], sudo: false, jump: null, connectTimeout: 5, lockFile: null });
+    expect(c['lb-1']).toEqual({ user: 'admin', port: 22, identity: ['/home/tester/.ssh/id_ed25519'], sudo: true, jump: null, connectTimeout: 5, lockFile: null });
+    expect(c['lb-2']).toEqual({ user: 'admin', port: 22, identity: [path.join(invDir, 'keys/edge'), '/home/tester/.ssh/edge2'], sudo: true, jump: null, connectTimeout: 30, lockFile: null });
+    expect(c['app-1']).toEqual({ user: 'deploy', port: 2200, identity: ['/home/tester/.ssh/id_ed25519'], sudo: false, jump: 'bastion', connectTimeout: 5, lockFile: null });
   });
 
   it('lists playbooks: groups parents first, then the host, deduplicated', async () => {
