@@ -25,7 +25,7 @@ function guardId(s: CommandSpec): string {
 export const commandResource: ResourceType<CommandSpec> = {
   kind: 'command',
   schema,
-  id: (s) => s.cmd.split('\n')[0]!.slice(0, 60),
+  id: (s) => `command ${s.cmd.split('\n')[0]!.slice(0, 60)}`,
   check: (s) => (!s.creates && !s.unless ? 'give `creates` or `unless` so the step stays idempotent (an unguarded command belongs in a handler)' : null),
   facts(s) {
     const out: ReturnType<ResourceType['facts']> = [];

@@ -16,7 +16,7 @@ export type DirectorySpec = z.infer<typeof schema>;
 export const directoryResource: ResourceType<DirectorySpec> = {
   kind: 'directory',
   schema,
-  id: (s) => s.path,
+  id: (s) => `directory ${s.path}`,
   facts: (s) => [{ kind: 'stat', path: s.path }],
   diff(s, facts, ctx) {
     const st = facts.stat.get(s.path) ?? null;

@@ -39,7 +39,7 @@ function managed(s: DownloadSpec): ManagedFile {
 export const downloadResource: ResourceType<DownloadSpec> = {
   kind: 'download',
   schema,
-  id: (s) => s.dest,
+  id: (s) => `download ${s.dest}`,
   async prepare(s, ctx) {
     const archive = await ctx.download(s.url, s.sha256.toLowerCase());
     return { ...s, bytes: s.extract ? extractMember(archive, s.extract) : archive };

@@ -163,7 +163,7 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
       }
       steps.push({
         index: steps.length,
-        name: name || `${def.kind} ${type.id(prepared)}`,
+        name: name || type.id(prepared),
         kind: def.kind,
         type,
         spec: prepared,

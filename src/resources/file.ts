@@ -28,7 +28,7 @@ export function toManaged(spec: FileSpec, bytes: Buffer): ManagedFile {
 export const fileResource: ResourceType<FileSpec> = {
   kind: 'file',
   schema,
-  id: (s) => s.dest,
+  id: (s) => `file ${s.dest}`,
   check(s) {
     if (s.state === 'absent') return s.content !== undefined || s.src ? '`content`/`src` make no sense with state: absent' : null;
     if ((s.content === undefined) === (s.src === undefined)) return 'give exactly one of `content` or `src`';

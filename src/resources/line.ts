@@ -58,7 +58,7 @@ export function editLines(text: string, spec: LineSpec): string | null {
 export const lineResource: ResourceType<LineSpec> = {
   kind: 'line',
   schema,
-  id: (s) => `${s.path} ${s.regexp ?? s.line ?? ''}`,
+  id: (s) => `line ${s.path} ${s.regexp ?? s.line ?? ''}`,
   check(s) {
     if (s.state !== 'absent' && s.line === undefined) return '`line` is required unless state is absent';
     if (s.state === 'absent' && !s.line && !s.regexp) return 'give `line` or `regexp` to remove';

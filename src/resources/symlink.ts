@@ -16,7 +16,7 @@ export type SymlinkSpec = z.infer<typeof schema>;
 export const symlinkResource: ResourceType<SymlinkSpec> = {
   kind: 'symlink',
   schema,
-  id: (s) => s.path,
+  id: (s) => `symlink ${s.path}`,
   check: (s) => (s.state !== 'absent' && !s.target ? '`target` is required' : null),
   facts: (s) => [{ kind: 'stat', path: s.path }],
   diff(s, facts, ctx) {

@@ -14,7 +14,7 @@ export type TemplateSpec = z.infer<typeof schema> & { bytes?: Buffer };
 export const templateResource: ResourceType<TemplateSpec> = {
   kind: 'template',
   schema,
-  id: (s) => s.dest,
+  id: (s) => `template ${s.dest}`,
   check: (s) => (s.validate && !s.validate.includes('%s') ? '`validate` must contain %s (the staged file)' : null),
   async prepare(s, ctx) {
     if (s.state === 'absent') return { ...s, bytes: Buffer.alloc(0) };

@@ -94,7 +94,7 @@ export interface ResourceType<S = any> {
   readonly kind: string;
   /** Strict schema of the step body (unknown keys rejected). */
   readonly schema: z.ZodType<S>;
-  /** Stable identity used in reports and duplicate detection: `/etc/foo`, `haproxy.service`. */
+  /** Stable identity, kind first, used in reports: `file /etc/foo`, `service haproxy.service`. */
   id(spec: S): string;
   /** Controller-side preparation: fills in content bytes. Must not touch any host. */
   prepare?(spec: S, ctx: PrepareContext): Promise<S>;

@@ -24,7 +24,7 @@ afterEach(async () => {
 function step(index: number, type: ResourceType, spec: Record<string, unknown>, extra: Partial<ResolvedStep> = {}): ResolvedStep {
   const s = type.schema.parse(spec);
   const prepared = type.kind === 'file' ? { ...s, bytes: Buffer.from((s as { content?: string }).content ?? '') } : s;
-  return { index, name: `${type.kind} ${type.id(prepared)}`, kind: type.kind, type, spec: prepared, notify: [], where: 'test', ...extra };
+  return { index, name: type.id(prepared), kind: type.kind, type, spec: prepared, notify: [], where: 'test', ...extra };
 }
 
 function job(steps: ResolvedStep[], conn: LocalConnection, extra: Partial<HostJob> = {}): HostJob {
