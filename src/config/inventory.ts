@@ -4,14 +4,13 @@
  * secrets, and the merged vars and connection settings of every host. All problems found
  * in one pass are reported together as ConfigErrors, each with file:line:col.
  */
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
 import { buildGroupGraph, type GroupDecl } from './groups.js';
-import { inventorySchema, type ConnectionKeys, type InventoryFile } from './inventory-schema.js';
+import { connectionShape, inventorySchema, type ConnectionKeys, type InventoryFile } from './inventory-schema.js';
 import { selectHosts } from './limit.js';
 import { displayPath, resolvePath } from './paths.js';
-import { findPlaybook, playbookCandidates } from './playbook-paths.js';
+import { findPlaybook, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
 import { resolveSecrets } from './secrets.js';
 import { didYouMean } from './suggest.js';
 import { BUILTIN_VARS, mergeVars } from './vars.js';
@@ -28,6 +27,12 @@ export interface ConnectionConfig {
   connectTimeout: number;
   /** Host-side lock path; null = the inventory's `settings.lock_file`. */
   lockFile: string | null;
+  /** Per-host host key policy; unset = settings / ssh_config. */
+  hostKeyPolicy?: HostKeyPolicy;
+  /** Environment variable holding the sudo password; unset = `sudo -n`. */
+  sudoPasswordEnv?: string;
+  /** sudo with a pseudo-terminal (`requiretty`). */
+  pty?: boolean;
 }
 
 export interface HostConfig {
@@ -38,6 +43,11 @@ export interface HostConfig {
   /** Merged inventory vars with built-ins and secrets (playbook defaults not applied). */
   vars: Record<string, unknown>;
   connection: ConnectionConfig;
+  /**
+   * Connection keys written in the inventory for this host (any layer), e.g. `user`:
+   * these win over ssh_config; defaults do not.
+   */
+  connectionKeys?: string[];
   /** Absolute playbook paths: the groups' (in `groups` order), then the host's own. */
   playbooks: string[];
   pos: SourcePos;
@@ -54,12 +64,34 @@ export interface InventorySettings {
   forks: number;
   lockFile: string;
   downloadCache: string;
+  /** ssh_config file named by the inventory (must exist); false = none; unset = ~/.ssh/config if present. */
+  sshConfig?: string | false;
+  /** True when `known_hosts` was written (it then wins over ssh_config's UserKnownHostsFile). */
+  knownHostsExplicit?: boolean;
+  /** True when `host_key_policy` was written (it then wins over StrictHostKeyChecking). */
+  hostKeyPolicyExplicit?: boolean;
+  jumpChannels?: number;
+}
+
+/** The `bootstrap:` section, paths resolved; null = not set (the command picks defaults). */
+export interface BootstrapSettings {
+  user: string | null;
+  authorizedKeys: string[] | null;
+  /** Sudoers rule; false = none; null = default. */
+  sudo: string | false | null;
+  packages: string[] | null;
+  aptCacheMaxAge: number | null;
+  hardenSsh: boolean;
+  initialUser: string;
+  initialIdentity: string | null;
+  pos: SourcePos;
 }
 
 export interface Inventory {
   file: string;
   dir: string;
   settings: InventorySettings;
+  bootstrap: BootstrapSettings;
   hosts: HostConfig[];
   /** Group -> host names (including through children), inventory host order. */
   groups: Map<string, string[]>;
@@ -106,10 +138,14 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     filesDir: resolvePath(dir, s.files_dir ?? '../files', env),
     knownHosts: resolvePath(dir, s.known_hosts ?? '~/.ssh/known_hosts', env),
     hostKeyPolicy: s.host_key_policy ?? 'strict',
-    forks: s.forks ?? 10,
+    forks: s.forks ?? 20,
     lockFile: s.lock_file ?? '/run/lock/provision.lock',
     downloadCache: resolvePath(dir, s.download_cache ?? '~/.cache/provision', env),
   };
+  if (s.ssh_config !== undefined) settings.sshConfig = s.ssh_config === false ? false : resolvePath(dir, s.ssh_config, env);
+  if (s.known_hosts !== undefined) settings.knownHostsExplicit = true;
+  if (s.host_key_policy !== undefined) settings.hostKeyPolicyExplicit = true;
+  if (s.jump_channels !== undefined) settings.jumpChannels = s.jump_channels;
 
   // Groups and their members.
   const decls = new Map<string, GroupDecl>(groupEntries.map(([g, d]) => [g, { hosts: d.hosts ?? [], children: d.children ?? [] }]));
@@ -172,7 +208,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
 
   // Per-host merge.
   const groupCfg = new Map(groupEntries);
-  const merged = new Map<string, { vars: Record<string, unknown>; connection: ConnectionConfig; playbooks: string[]; groups: string[] }>();
+  const merged = new Map<string, { vars: Record<string, unknown>; connection: ConnectionConfig; connectionKeys: string[]; playbooks: string[]; groups: string[] }>();
   const secretVars = Object.fromEntries(secrets.values);
   for (const [name, h] of Object.entries(inv.hosts)) {
     const groups = graph.groupsOf.get(name) ?? [];
@@ -183,18 +219,21 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
       const f = playbookFiles.get(ref)!;
       if (!playbooks.includes(f)) playbooks.push(f);
     }
-    merged.set(name, { vars, connection, playbooks, groups });
+    const connectionKeys = writtenConnectionKeys([inv.defaults, ...groups.map((g) => groupCfg.get(g)!), h]);
+    merged.set(name, { vars, connection, connectionKeys, playbooks, groups });
   }
 
   const jumpErrors: ConfigError[] = [];
+  const onReportedLoop = new Set<string>();
   for (const [name, m] of merged) {
     const chain = [name];
     let next = m.connection.jump;
     while (next !== null) {
       if (chain.includes(next)) {
         // Reported once, for the hosts on the loop itself (not for every host leading to it).
-        if (next !== name) break;
-        jumpErrors.push(new ConfigError(`jump host loop: ${[...chain, next].join(' -> ')}`, src.posOf(['hosts', name], 'key')));
+        if (next !== name || onReportedLoop.has(name)) break;
+        chain.forEach((h) => onReportedLoop.add(h));
+        jumpErrors.push(new ConfigError(`jump host loop: ${[...chain, next].join(' -> ')}`, src.posOf(['hosts', name], 'key'), 'remove `jump` from one of these hosts'));
         break;
       }
       chain.push(next);
@@ -214,9 +253,23 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     groups: m.groups,
     vars: { ...m.vars, host: { name, address: inv.hosts[name]!.address, groups: [...m.groups] }, inventory: inventoryVar },
     connection: m.connection,
+    connectionKeys: m.connectionKeys,
     playbooks: m.playbooks,
     pos: src.posOf(['hosts', name], 'key'),
   }));
+
+  const b = inv.bootstrap ?? {};
+  const bootstrap: BootstrapSettings = {
+    user: b.user ?? null,
+    authorizedKeys: b.authorized_keys === undefined ? null : (Array.isArray(b.authorized_keys) ? b.authorized_keys : [b.authorized_keys]).map((k) => resolvePath(dir, k, env)),
+    sudo: b.sudo ?? null,
+    packages: b.packages ?? null,
+    aptCacheMaxAge: b.apt_cache_max_age ?? null,
+    hardenSsh: b.harden_ssh ?? true,
+    initialUser: b.initial_user ?? 'root',
+    initialIdentity: b.initial_identity === undefined ? null : resolvePath(dir, b.initial_identity, env),
+    pos: inv.bootstrap ? src.posOf(['bootstrap'], 'key') : src.start,
+  };
 
   const groups = new Map(graph.members);
   const byName = new Map(hosts.map((h) => [h.name, h]));
@@ -224,9 +277,15 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     file: abs,
     dir,
     settings,
+    bootstrap,
     hosts,
     groups,
-    secretValues: [...new Set(secrets.values.values())].filter((v) => v !== ''),
+    secretValues: [
+      ...new Set([
+        ...secrets.values.values(),
+        ...hosts.map((h) => (h.connection.sudoPasswordEnv ? (env[h.connection.sudoPasswordEnv] ?? '') : '')),
+      ]),
+    ].filter((v) => v !== ''),
     select(limit?: string): HostConfig[] {
       return selectHosts(limit, hostNames, groups).map((n) => byName.get(n)!);
     },
@@ -244,15 +303,17 @@ function mergeConnection(layers: (ConnectionKeys | undefined)[], dir: string, en
     if (l.jump !== undefined) c.jump = l.jump;
     if (l.connect_timeout !== undefined) c.connectTimeout = l.connect_timeout;
     if (l.lock_file !== undefined) c.lockFile = l.lock_file;
+    if (l.host_key_policy !== undefined) c.hostKeyPolicy = l.host_key_policy;
+    if (l.sudo_password_env !== undefined) c.sudoPasswordEnv = l.sudo_password_env;
+    if (l.pty !== undefined) c.pty = l.pty;
   }
   return c;
 }
 
-async function listPlaybookNames(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, ''));
-  } catch {
-    return [];
-  }
+/** Connection keys written in any layer (schema names: `user`, `connect_timeout`, ...). */
+function writtenConnectionKeys(layers: (ConnectionKeys | undefined)[]): string[] {
+  const keys = new Set<string>();
+  for (const l of layers) for (const [k, v] of Object.entries(l ?? {})) if (v !== undefined && k in connectionShape) keys.add(k);
+  return [...keys];
 }
 
