@@ -4,8 +4,9 @@
  * connects), and the SSH target of each host (with its jump host) built.
  */
 import os from 'node:os';
-import { ConfigError, ConfigErrors } from '../config/errors.js';
-import type { HostConfig, Inventory } from '../config/inventory.js';
+import path from 'node:path';
+import { ConfigError, ConfigErrors, ConnectionError } from '../config/errors.js';
+import { CONNECTION_DEFAULTS, type HostConfig, type Inventory } from '../config/inventory.js';
 import { loadPlaybooks, type Playbook } from '../config/playbooks.js';
 import { TemplateEngine } from '../config/templates.js';
 import type { HostJob } from '../engine/types.js';
@@ -13,30 +14,75 @@ import { DownloadCache } from '../resources/download-cache.js';
 import { expandHost } from '../resources/expand.js';
 import { STEP_KINDS } from '../resources/registry.js';
 import type { SshTarget } from '../transport/connection.js';
+import { SshConfigFile } from '../transport/ssh-config.js';
 import { connectSsh, type ConnectSshOptions } from '../transport/ssh.js';
+import { resolveTarget, TARGET_DEFAULTS, type TargetSpec } from '../transport/target.js';
 
-export function sshTarget(inv: Inventory, host: HostConfig, seen: string[] = []): SshTarget {
+const sshConfigs = new WeakMap<Inventory, SshConfigFile>();
+
+/** The inventory's ssh_config (loaded once per inventory): named file, ~/.ssh/config, or none. */
+function sshConfigOf(inv: Inventory): SshConfigFile {
+  let cfg = sshConfigs.get(inv);
+  if (!cfg) {
+    const named = inv.settings.sshConfig;
+    cfg = named === false ? SshConfigFile.empty() : SshConfigFile.load(named ?? path.join(os.homedir(), '.ssh', 'config'), named !== undefined);
+    sshConfigs.set(inv, cfg);
+  }
+  return cfg;
+}
+
+/** What the inventory itself says about a host's connection (written keys only). */
+function targetSpec(inv: Inventory, host: HostConfig, seen: string[], env: NodeJS.ProcessEnv): TargetSpec {
   const c = host.connection;
-  let jump: SshTarget | undefined;
+  const written = new Set(host.connectionKeys ?? Object.keys(c));
+  const spec: TargetSpec = { name: host.name, address: host.address };
+  if (written.has('user')) spec.user = c.user;
+  if (written.has('port')) spec.port = c.port;
+  if (written.has('identity')) spec.identityFiles = c.identity;
+  if (written.has('connect_timeout')) spec.connectTimeoutS = c.connectTimeout;
+  const settingsWritten = new Set(inv.writtenSettings ?? ['known_hosts', 'host_key_policy']);
+  if (settingsWritten.has('known_hosts')) spec.knownHostsFiles = [inv.settings.knownHosts];
+  const policy = c.hostKeyPolicy ?? (settingsWritten.has('host_key_policy') ? inv.settings.hostKeyPolicy : undefined);
+  if (policy !== undefined) spec.hostKeyPolicy = policy;
+  if (c.pty !== undefined) spec.pty = c.pty;
+  if (inv.settings.jumpChannels !== undefined) spec.maxJumpChannels = inv.settings.jumpChannels;
+  if (c.sudoPasswordEnv !== undefined && c.sudo) {
+    const pw = env[c.sudoPasswordEnv];
+    if (pw === undefined || pw === '') {
+      throw new ConfigError(`host \`${host.name}\`: sudo_password_env names ${c.sudoPasswordEnv}, which is not set in the environment`, host.pos);
+    }
+    spec.sudoPassword = pw;
+  }
   if (c.jump) {
     const j = inv.hosts.find((h) => h.name === c.jump);
     if (!j) throw new ConfigError(`host \`${host.name}\`: jump host \`${c.jump}\` is not in the inventory`, host.pos);
     if (seen.includes(j.name)) throw new ConfigError(`jump hosts form a cycle: ${[...seen, host.name, j.name].join(' -> ')}`, host.pos);
-    jump = sshTarget(inv, j, [...seen, host.name]);
+    spec.jump = targetSpec(inv, j, [...seen, host.name], env);
+  } else if (written.has('jump')) {
+    spec.jump = null;
   }
-  return {
-    name: host.name,
-    address: host.address,
-    port: c.port,
-    user: c.user,
-    identityFiles: c.identity,
-    useAgent: true,
-    knownHostsFiles: [inv.settings.knownHosts],
-    hostKeyPolicy: inv.settings.hostKeyPolicy,
-    connectTimeoutMs: c.connectTimeout * 1000,
-    keepaliveIntervalMs: 15_000,
-    ...(jump ? { jump } : {}),
-  };
+  return spec;
+}
+
+/**
+ * The SSH target of an inventory host: the inventory's written settings over the
+ * ssh_config ones (looked up with `address` as the Host alias) over the defaults.
+ */
+export function sshTarget(inv: Inventory, host: HostConfig, seen: string[] = [], env: NodeJS.ProcessEnv = process.env): SshTarget {
+  const spec = targetSpec(inv, host, seen, env);
+  try {
+    return resolveTarget(spec, sshConfigOf(inv), {
+      ...TARGET_DEFAULTS,
+      user: CONNECTION_DEFAULTS.user,
+      port: CONNECTION_DEFAULTS.port,
+      connectTimeoutS: CONNECTION_DEFAULTS.connectTimeout,
+      knownHostsFiles: [inv.settings.knownHosts],
+      hostKeyPolicy: inv.settings.hostKeyPolicy,
+    });
+  } catch (e) {
+    if (e instanceof ConnectionError) throw new ConfigError(`host \`${host.name}\`: ${e.message}`, host.pos);
+    throw e;
+  }
 }
 
 export interface BuiltJobs {

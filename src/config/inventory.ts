@@ -66,10 +66,6 @@ export interface InventorySettings {
   downloadCache: string;
   /** ssh_config file named by the inventory (must exist); false = none; unset = ~/.ssh/config if present. */
   sshConfig?: string | false;
-  /** True when `known_hosts` was written (it then wins over ssh_config's UserKnownHostsFile). */
-  knownHostsExplicit?: boolean;
-  /** True when `host_key_policy` was written (it then wins over StrictHostKeyChecking). */
-  hostKeyPolicyExplicit?: boolean;
   jumpChannels?: number;
 }
 
@@ -91,6 +87,11 @@ export interface Inventory {
   file: string;
   dir: string;
   settings: InventorySettings;
+  /**
+   * `settings:` keys written in the file (`known_hosts`, `host_key_policy`, ...): those
+   * win over ssh_config (UserKnownHostsFile, StrictHostKeyChecking); defaults do not.
+   */
+  writtenSettings?: string[];
   bootstrap: BootstrapSettings;
   hosts: HostConfig[];
   /** Group -> host names (including through children), inventory host order. */
@@ -143,8 +144,6 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     downloadCache: resolvePath(dir, s.download_cache ?? '~/.cache/provision', env),
   };
   if (s.ssh_config !== undefined) settings.sshConfig = s.ssh_config === false ? false : resolvePath(dir, s.ssh_config, env);
-  if (s.known_hosts !== undefined) settings.knownHostsExplicit = true;
-  if (s.host_key_policy !== undefined) settings.hostKeyPolicyExplicit = true;
   if (s.jump_channels !== undefined) settings.jumpChannels = s.jump_channels;
 
   // Groups and their members.
@@ -277,6 +276,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     file: abs,
     dir,
     settings,
+    writtenSettings: Object.keys(s),
     bootstrap,
     hosts,
     groups,

@@ -33,13 +33,13 @@ export function displayPath(path: string): string {
 }
 
 export async function planAuth(
-  target: Pick<SshTarget, 'user' | 'identityFiles' | 'useAgent'>,
+  target: Pick<SshTarget, 'user' | 'identityFiles' | 'useAgent' | 'password'> & Partial<Pick<SshTarget, 'agentSocket'>>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AuthPlan> {
   const methods: AnyAuthMethod[] = [];
   const tried: string[] = [];
   const username = target.user;
-  const agentSock = target.useAgent ? env.SSH_AUTH_SOCK : undefined;
+  const agentSock = target.useAgent ? (target.agentSocket ?? env.SSH_AUTH_SOCK) : undefined;
   if (agentSock) {
     methods.push({ type: 'agent', username, agent: agentSock });
     tried.push('agent');
@@ -73,6 +73,18 @@ export async function planAuth(
     }
     methods.push({ type: 'publickey', username, key: data, ...(passphrase !== undefined ? { passphrase } : {}) });
     tried.push(displayPath(path));
+  }
+  if (target.password !== undefined) {
+    // After keys, as OpenSSH orders them. Servers doing passwords through PAM offer only
+    // keyboard-interactive: answer its (echo-off) prompts with the same password.
+    const password = target.password;
+    methods.push({ type: 'password', username, password });
+    methods.push({
+      type: 'keyboard-interactive',
+      username,
+      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map((p) => (p.echo ? '' : password))),
+    });
+    tried.push('password');
   }
   return { methods, tried };
 }

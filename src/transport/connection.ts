@@ -48,7 +48,31 @@ export interface SshTarget {
   knownHostsFiles: string[];
   hostKeyPolicy: 'strict' | 'accept-new';
   connectTimeoutMs: number;
+  /** 0 disables keepalives. */
   keepaliveIntervalMs: number;
+  /** Unanswered keepalives before the connection counts as lost (ServerAliveCountMax); default 3. */
+  keepaliveCountMax?: number;
+  /** Agent socket to use instead of $SSH_AUTH_SOCK (ssh_config IdentityAgent). */
+  agentSocket?: string;
+  /**
+   * sudo password, sent as the first line of stdin to `sudo -S` (never argv). Without it
+   * sudo runs with `-n` and a host that asks for a password is a clear error.
+   */
+  sudoPassword?: string;
+  /** Run sudo scripts with a pseudo-terminal (`requiretty` hosts); detected when unset. */
+  pty?: boolean;
+  /**
+   * When this host is a jump host: how many tunnels may be opening (channel open plus the
+   * next hop's handshake) at once over its one shared connection; default 8.
+   */
+  maxJumpChannels?: number;
   /** Optional jump host, connected first; the target is reached through it. */
   jump?: SshTarget;
+  /** Password auth (bootstrap's initial credentials): tried after keys; never logged, never in argv. */
+  password?: string;
+  /**
+   * `SHA256:...`: refuse any other host key, whatever known_hosts says. Checked in the
+   * host key verifier, which ssh2 runs during key exchange, before any credential is sent.
+   */
+  expectFingerprint?: string;
 }

@@ -52,13 +52,21 @@ function removeCommand(address: string, port: number, file: string): string {
 
 /** The pure decision for the key the server offered; no I/O. */
 export function decideHostKey(
-  target: Pick<SshTarget, 'name' | 'address' | 'port' | 'knownHostsFiles' | 'hostKeyPolicy'>,
+  target: Pick<SshTarget, 'name' | 'address' | 'port' | 'knownHostsFiles' | 'hostKeyPolicy' | 'expectFingerprint'>,
   known: LookupResult,
   offered: Buffer,
 ): HostKeyDecision {
   const label = hostLabel(target);
   const got = fingerprint(offered);
   const type = keyTypeOf(offered) ?? 'unknown';
+
+  // The operator's out-of-band fingerprint overrides everything, known_hosts included.
+  if (target.expectFingerprint !== undefined && got !== target.expectFingerprint) {
+    return refuse(
+      `host key of ${label} is ${type} ${got}, not the expected ${target.expectFingerprint}; ` +
+        'refusing to connect before sending any credential',
+    );
+  }
 
   const revoked = known.revoked.find((e) => e.key.equals(offered));
   if (revoked) {

@@ -2,10 +2,24 @@
  * One `exec` round trip on an open ssh2 client: `/bin/sh -s` (through `sudo -n` when
  * asked and not already root) with the script on stdin, so neither the script nor the
  * payloads it carries ever appear in a process's argv on the host.
+ *
+ * sudo with a password (SshTarget.sudoPassword): a small wrapper (its text in argv, no
+ * secret in it) reads the password line and the script's byte length from stdin, checks
+ * whether sudo needs a password at all (`sudo -n -k`), then checks the password with
+ * exactly ONE line on sudo's stdin (a wrong one fails at once instead of sudo eating
+ * script lines as further attempts), and finally runs `sudo -S -k -p ''` with the
+ * password line followed by the script. The password only ever sits in the wrapper
+ * shell's memory and in pipes (`printf` is a builtin).
+ *
+ * `requiretty` hosts: sudo refuses before running anything ("you must have a tty"), so
+ * the exec is retried once with a raw pseudo-terminal (no echo, no line editing, no CR
+ * translation); scripts are framed by length there since a tty has no EOF. With a pty
+ * the remote stderr arrives merged into stdout.
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { ConnectionError } from '../config/errors.js';
+import { shellQuote } from '../config/shell-quote.js';
 import type { ExecOptions, ExecResult } from './connection.js';
 
 export interface ExecContext {
@@ -15,6 +29,34 @@ export interface ExecContext {
   label: string;
   /** True once the SSH connection is gone (end, close, error). */
   isLost(): boolean;
+  /** Sent on stdin to `sudo -S`; unset = `sudo -n`. */
+  sudoPassword?: string;
+  /** Run sudo execs with a pseudo-terminal (requiretty). */
+  pty?: boolean;
+  /** Told when sudo asked for a tty, so later execs use one from the start. */
+  onPtyRequired?: () => void;
+}
+
+/** Written by the wrapper when the password check failed (then nothing ran). */
+const REJECTED_MARKER = 'provision-sudo: password rejected';
+
+/**
+ * The wrapper run as the login user. stdin: `[password\n]length\nscript`. Exit 1 with
+ * sudo's own message when sudo refuses; otherwise the script's status.
+ */
+export function sudoWrapper(withPassword: boolean): string {
+  const lines = withPassword
+    ? [
+        'IFS= read -r p || exit 125',
+        'IFS= read -r n || exit 125',
+        // NOPASSWD (or cached by policy): no prompt would consume the password line.
+        'if e=$(sudo -n -k -- /bin/sh -c : 2>&1); then head -c "$n" | sudo -n -- /bin/sh -s; exit $?; fi',
+        'case $e in *"password is required"*) ;; *) printf \'%s\\n\' "$e" >&2; exit 1;; esac',
+        `printf '%s\\n' "$p" | sudo -S -k -p '' -- /bin/sh -c : || { echo ${shellQuote(REJECTED_MARKER)} >&2; exit 1; }`,
+        `{ printf '%s\\n' "$p"; head -c "$n"; } | sudo -S -k -p '' -- /bin/sh -s`,
+      ]
+    : ['IFS= read -r n || exit 125', 'head -c "$n" | sudo -n -- /bin/sh -s'];
+  return `/bin/sh -c ${shellQuote(lines.join('\n'))}`;
 }
 
 /** The remote command line: the script itself always travels on stdin. */
@@ -27,12 +69,25 @@ export function remoteCommand(user: string, sudo: boolean | undefined): string {
  * rule. Say so in words the user can act on, keeping sudo's own line below.
  */
 export function explainSudoFailure(stderr: string, exitCode: number | null, user: string, label: string): string {
-  if (exitCode !== 1 || !/sudo: (a password is required|a terminal is required)/.test(stderr)) return stderr;
+  if (exitCode !== 1) return stderr;
+  if (stderr.includes(REJECTED_MARKER)) {
+    const sudoLines = stderr.split('\n').filter((l) => l !== REJECTED_MARKER).join('\n');
+    return `sudo password rejected for ${user} on ${label}\n${sudoLines}`;
+  }
+  if (!/sudo: (a password is required|a terminal is required)/.test(stderr)) return stderr;
   return (
     `sudo on ${label} needs a password for ${user}: sudo -n cannot prompt ` +
-    `(grant ${user} NOPASSWD in sudoers, or connect as root)\n${stderr}`
+    `(grant ${user} NOPASSWD in sudoers, set sudo_password_env, or connect as root)\n${stderr}`
   );
 }
+
+/** sudo refused for lack of a tty: nothing ran, a retry with a pty is safe. */
+export function sudoWantsTty(r: Pick<ExecResult, 'exitCode' | 'stdout' | 'stderr'>): boolean {
+  return r.exitCode === 1 && r.stdout === '' && /^sudo: sorry, you must have a tty to run sudo/m.test(r.stderr);
+}
+
+/** Terminal modes for a raw pty: bytes pass unchanged both ways, nothing echoed. */
+const RAW_PTY_MODES = { ECHO: 0, ECHOE: 0, ECHOK: 0, ECHONL: 0, ICANON: 0, ISIG: 0, IEXTEN: 0, ICRNL: 0, INLCR: 0, IGNCR: 0, IXON: 0, OPOST: 0, ONLCR: 0 } as const;
 
 /** How long a channel closed without exit status waits to learn whether the connection died. */
 const LOSS_SETTLE_MS = 250;
@@ -67,22 +122,37 @@ function lostResult(started: number, stdout = '', stderr = ''): ExecResult {
   return { exitCode: null, signal: null, stdout, stderr, durationMs: Date.now() - started, connectionLost: true };
 }
 
-export function runExec(ctx: ExecContext, script: string, options: ExecOptions = {}): Promise<ExecResult> {
+export async function runExec(ctx: ExecContext, script: string, options: ExecOptions = {}): Promise<ExecResult> {
+  const sudo = Boolean(options.sudo) && ctx.user !== 'root';
+  const first = await runOnce(ctx, script, options, sudo, Boolean(ctx.pty));
+  if (!sudo || ctx.pty || !sudoWantsTty(first)) return first;
+  ctx.onPtyRequired?.();
+  return runOnce(ctx, script, options, sudo, true);
+}
+
+function runOnce(ctx: ExecContext, script: string, options: ExecOptions, sudo: boolean, pty: boolean): Promise<ExecResult> {
   const started = Date.now();
   options.signal?.throwIfAborted();
   if (ctx.isLost()) return Promise.resolve(lostResult(started));
-  const sudo = Boolean(options.sudo) && ctx.user !== 'root';
-  const command = remoteCommand(ctx.user, options.sudo);
+  let command = remoteCommand(ctx.user, sudo);
+  let input: string | Buffer = script;
+  if (sudo && (ctx.sudoPassword !== undefined || pty)) {
+    command = sudoWrapper(ctx.sudoPassword !== undefined);
+    const body = Buffer.from(script, 'utf8');
+    const head = ctx.sudoPassword !== undefined ? `${ctx.sudoPassword}\n${body.length}\n` : `${body.length}\n`;
+    input = Buffer.concat([Buffer.from(head, 'utf8'), body]);
+  }
+  const execOpts = pty ? { pty: { term: 'dumb', rows: 24, cols: 200, modes: RAW_PTY_MODES } } : {};
 
   return new Promise<ExecResult>((resolve, reject) => {
-    ctx.client.exec(command, (err, channel) => {
+    ctx.client.exec(command, execOpts, (err, channel) => {
       if (err) {
         // The channel could not even be opened: a dead connection is a lost result,
         // anything else (MaxSessions, a server refusing sessions) a session failure.
         if (ctx.isLost()) return resolve(lostResult(started));
         return reject(new ConnectionError(`cannot open an SSH session on ${ctx.label}: ${err.message}`, undefined, { cause: err }));
       }
-      collect(channel, ctx, sudo, script, options, started, resolve);
+      collect(channel, ctx, sudo, input, options, started, resolve);
     });
   });
 }
@@ -91,7 +161,7 @@ function collect(
   channel: ClientChannel,
   ctx: ExecContext,
   sudo: boolean,
-  script: string,
+  script: string | Buffer,
   options: ExecOptions,
   started: number,
   resolve: (r: ExecResult) => void,
@@ -139,6 +209,11 @@ function collect(
     stdout += tail;
     if (tail && options.onStdout) options.onStdout(tail);
     stderr += errDec.end();
+    // With a pty, sudo's refusal (and our marker) arrives on stdout: same message.
+    if (sudo && exitCode === 1 && stdout.includes(REJECTED_MARKER)) {
+      stderr = stdout + stderr;
+      stdout = '';
+    }
     if (sudo) stderr = explainSudoFailure(stderr, exitCode, ctx.user, ctx.label);
     resolve({
       exitCode,

@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,7 +133,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdFixture>
   const clientKeyPath = join(dir, 'client_ed25519');
   keygen(clientKeyPath, 'ed25519');
   const authorizedKeys = join(dir, 'authorized_keys');
-  writeFileSync(authorizedKeys, readFileSync(`${clientKeyPath}.pub`), { mode: 0o600 });
+  // Readable by every user (sshd reads it as the user logging in): the same client key
+  // logs in as root or as any test user. Public keys only; private files stay 0600.
+  writeFileSync(authorizedKeys, readFileSync(`${clientKeyPath}.pub`), { mode: 0o644 });
+  chmodSync(dir, 0o711);
   const port = await freePort(host);
   const knownHostsPath = join(dir, 'known_hosts');
   writeFileSync(
@@ -216,7 +219,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdFixture>
     logPath,
     pid,
     log: readLog,
-    countExecs: () => count(/Starting session: command for /),
+    countExecs: () => count(/Starting session: command (on \S+ )?for /),
     countSessions: () => count(/Accepted publickey for /),
     kill: killAll,
     async stop() {

@@ -17,7 +17,7 @@ describe('explainSudoFailure', () => {
   it('explains sudo -n needing a password, keeping sudo\'s line', () => {
     expect(explainSudoFailure(SUDO_STDERR, 1, 'deploy', 'lb-1 (10.0.0.11:22)')).toBe(
       'sudo on lb-1 (10.0.0.11:22) needs a password for deploy: sudo -n cannot prompt ' +
-        '(grant deploy NOPASSWD in sudoers, or connect as root)\nsudo: a password is required\n',
+        '(grant deploy NOPASSWD in sudoers, set sudo_password_env, or connect as root)\nsudo: a password is required\n',
     );
   });
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,9 +44,46 @@ describe('connect failures are one line', () => {
     const dead = await startSshd();
     const target = targetFor(fx, { name: 'lb-1', port: dead.port });
     await dead.stop();
-    const err = await failure(connectSsh(target));
-    expect(err.message).toBe(`cannot connect to lb-1 (127.0.0.1:${target.port}): connection refused`);
+    const retries: number[] = [];
+    const err = await failure(connectSsh(target, { retryDelaysMs: [10, 20], onRetry: (r) => retries.push(r.delayMs) }));
+    expect(err.message).toBe(`cannot connect to lb-1 (127.0.0.1:${target.port}): connection refused (3 attempts)`);
     expect(err.code).toBe('E_CONNECT');
+    expect(retries).toEqual([10, 20]);
+  });
+
+  it('a refused connect is retried: a host whose sshd comes up between attempts is reached', async () => {
+    // Nothing listens on the port at first; the listener appears when the first retry is announced.
+    const dead = await startSshd();
+    const port = dead.port;
+    await dead.stop();
+    let proxy: Server | undefined;
+    const announced: string[] = [];
+    const c = await connectSsh(targetFor(fx, { name: 'lb-1', port, knownHostsFiles: [join(dir, 'kh-retry')], hostKeyPolicy: 'accept-new' }), {
+      retryDelaysMs: [200, 200, 200],
+      onRetry: (r) => {
+        announced.push(`${r.attempt}: ${r.reason}`);
+        proxy ??= createServer((s) => {
+          const up = connect(fx.port, fx.host);
+          s.pipe(up).pipe(s);
+          up.on('error', () => s.destroy());
+          s.on('error', () => up.destroy());
+        }).listen(port, '127.0.0.1');
+      },
+    });
+    try {
+      expect((await c.exec('echo up')).stdout).toBe('up\n');
+      expect(announced).toEqual([`1: cannot connect to lb-1 (127.0.0.1:${port}): connection refused`]);
+    } finally {
+      await c.close();
+      proxy?.close();
+    }
+  });
+
+  it('authentication failures are never retried', async () => {
+    const retries: number[] = [];
+    const err = await failure(connectSsh(targetFor(fx, { identityFiles: [keygen('stranger-noretry')] }), { onRetry: (r) => retries.push(r.attempt) }));
+    expect(err.message).toMatch(/authentication failed for root/);
+    expect(retries).toEqual([]);
   });
 
   it('timed out: a server that never speaks SSH', async () => {

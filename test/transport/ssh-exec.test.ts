@@ -61,8 +61,13 @@ describe('exec over a real sshd', () => {
   it('aborts a running command: the promise settles within the grace period', async () => {
     const ac = new AbortController();
     const t0 = Date.now();
-    setTimeout(() => ac.abort(), 300);
-    const r = await conn.exec('echo started; sleep 30; echo never', { signal: ac.signal });
+    // Abort once the command is known to run (a fixed delay races a loaded machine).
+    const r = await conn.exec('echo started; sleep 30; echo never', {
+      signal: ac.signal,
+      onStdout: (chunk) => {
+        if (chunk.includes('started')) ac.abort();
+      },
+    });
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(r.stdout).toBe('started\n');
     expect(r.exitCode).not.toBe(0);

@@ -42,7 +42,7 @@ describe('zodIssuesToConfigErrors on a step body (the engine path)', () => {
 describe('JSON Schemas', () => {
   it('describes the inventory strictly', () => {
     const s = inventoryJsonSchema() as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
-    expect(Object.keys(s.properties)).toEqual(['settings', 'defaults', 'vars', 'secrets', 'groups', 'hosts']);
+    expect(Object.keys(s.properties)).toEqual(['settings', 'defaults', 'vars', 'secrets', 'groups', 'hosts', 'bootstrap']);
     expect(s.required).toEqual(['hosts']);
     expect(s.additionalProperties).toBe(false);
   });
