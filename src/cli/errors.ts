@@ -5,7 +5,7 @@ import { Redactor } from '../report/redact.js';
 export function printError(e: unknown, redactor = new Redactor([])): number {
   if (e instanceof ConfigErrors) {
     for (const err of e.errors) process.stderr.write(`error: ${redactor.redact(err.shortMessage)}\n`);
-    process.stderr.write(`${e.errors.length} errors; nothing was changed\n`);
+    if (e.errors.length > 1) process.stderr.write(`${e.errors.length} errors; nothing was changed\n`);
     return 1;
   }
   if (e instanceof ProvisionError) {

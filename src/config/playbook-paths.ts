@@ -3,7 +3,7 @@
  * playbooks directory as `lb.yaml` (or `lb.yml`); anything with a slash or a .yaml/.yml
  * extension is a path relative to the file that mentions it.
  */
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { expandHome } from './paths.js';
 
@@ -31,4 +31,13 @@ export async function findPlaybook(ref: string, namesDir: string, relativeTo: st
     }
   }
   return undefined;
+}
+
+/** Playbook names (files without .yaml/.yml) in `dir`, for "did you mean". */
+export async function listPlaybookNames(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, ''));
+  } catch {
+    return [];
+  }
 }

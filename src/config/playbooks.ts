@@ -9,7 +9,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
-import { findPlaybook, playbookCandidates } from './playbook-paths.js';
+import { findPlaybook, isPlaybookPath, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
 import { includeSchema, INCLUDE_KEYS, playbookFrameSchema, STEP_META_KEYS, stepMetaShape, type StepKinds } from './playbook-schema.js';
 import { didYouMean } from './suggest.js';
 import { YamlSource, type PosOf, type YamlPath } from './yaml-source.js';
@@ -29,6 +29,9 @@ export interface StepDef {
   when?: string | boolean;
   loop?: string | unknown[];
   loopVar: string;
+  /** Positions of the `when` and `loop` values, when there are. */
+  whenPos?: SourcePos;
+  loopPos?: SourcePos;
   /** Position of the step's mapping. */
   pos: SourcePos;
   /** Position of a key/value inside the BODY (falls back to the nearest existing node). */
@@ -73,6 +76,8 @@ class Loader {
   readonly files: string[] = [];
   readonly steps: StepDef[] = [];
   readonly handlers = new Map<string, HandlerDef>();
+  /** Handlers defined but invalid (already reported): notifying them is not a second error. */
+  private readonly badHandlers = new Set<string>();
   readonly validateSets = new Map<string, ValidateSet & { raw: unknown }>();
   readonly vars: Record<string, unknown> = {};
   private readonly notifies: { names: string[]; posOf: (i: number) => SourcePos }[] = [];
@@ -133,13 +138,14 @@ class Loader {
     const target = await findPlaybook(ref, dir, dir);
     if (!target) {
       const tried = displayPath(playbookCandidates(ref, dir, dir)[0]!);
-      this.errors.push(new ConfigError(`included playbook \`${ref}\` not found (looked for ${tried})`, refPos));
+      const hint = isPlaybookPath(ref) ? undefined : didYouMean(ref, await listPlaybookNames(dir));
+      this.errors.push(new ConfigError(`included playbook \`${ref}\` not found (looked for ${tried})`, refPos, hint));
       return;
     }
     const ancestors = [...stack, abs];
     if (ancestors.includes(target)) {
       const chain = [...ancestors.slice(ancestors.indexOf(target)), target].map((f) => displayPath(f));
-      this.errors.push(new ConfigError(`include cycle: ${chain.join(' -> ')}`, refPos));
+      this.errors.push(new ConfigError(`include cycle: ${chain.join(' -> ')}`, refPos, 'a playbook cannot include itself, directly or through other includes'));
       return;
     }
     await this.loadFile(target, [...stack, abs], when === undefined ? conditions : [...conditions, when], refPos);
@@ -149,12 +155,12 @@ class Loader {
     const kindNames = this.kinds.kinds();
     const valid = [...STEP_META_KEYS, ...kindNames];
     const kinds: string[] = [];
-    let bad = false;
+    const unknown: string[] = [];
     for (const key of Object.keys(step)) {
       if ((STEP_META_KEYS as readonly string[]).includes(key)) continue;
       if (this.kinds.get(key)) kinds.push(key);
       else {
-        bad = true;
+        unknown.push(key);
         this.errors.push(new ConfigError(`unknown key \`${key}\` in step`, src.posOf([...at, key], 'key'), didYouMean(key, valid) ?? `step types: ${kindNames.join(', ')}`));
       }
     }
@@ -163,17 +169,19 @@ class Loader {
       return;
     }
     if (kinds.length === 0) {
-      if (!bad) this.errors.push(new ConfigError('step has no step type', src.posOf(at), `expected one of: ${kindNames.join(', ')}`));
+      if (unknown.length === 0) this.errors.push(new ConfigError('step has no step type', src.posOf(at), `expected one of: ${kindNames.join(', ')}`));
       return;
     }
     const kind = kinds[0]!;
-    const { [kind]: body, ...meta } = step;
+    const { [kind]: body, ...rest } = step;
+    // Unknown keys were reported above, once, with the step types among the suggestions.
+    const meta = Object.fromEntries(Object.entries(rest).filter(([k]) => !unknown.includes(k)));
     const parsedMeta = META_SHAPE.safeParse(meta, { reportInput: true });
     if (!parsedMeta.success) {
       this.errors.push(...this.issues(src, at, parsedMeta.error.issues, () => valid));
       return;
     }
-    if (bad) return;
+    if (unknown.length > 0) return;
     if (!this.checkBody(src, kind, [...at, kind], body)) return;
     const m = parsedMeta.data;
     const notify = m.notify === undefined ? [] : Array.isArray(m.notify) ? m.notify : [m.notify];
@@ -190,8 +198,14 @@ class Loader {
       conditions: [...conditions],
     };
     if (m.name !== undefined) def.name = m.name;
-    if (m.when !== undefined) def.when = m.when;
-    if (m.loop !== undefined) def.loop = m.loop;
+    if (m.when !== undefined) {
+      def.when = m.when;
+      def.whenPos = src.posOf([...at, 'when']);
+    }
+    if (m.loop !== undefined) {
+      def.loop = m.loop;
+      def.loopPos = src.posOf([...at, 'loop']);
+    }
     this.steps.push(def);
   }
 
@@ -210,6 +224,7 @@ class Loader {
     for (const [name, raw] of Object.entries(handlers)) {
       const at: Path = ['handlers', name];
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        this.badHandlers.add(name);
         this.errors.push(new ConfigError(`handler \`${name}\`: expected a map with one step-type key`, src.posOf(at)));
         continue;
       }
@@ -219,14 +234,21 @@ class Loader {
       for (const k of unknown) {
         this.errors.push(new ConfigError(`unknown key \`${k}\` in handler \`${name}\``, src.posOf([...at, k], 'key'), didYouMean(k, kindNames) ?? `step types: ${kindNames.join(', ')}`));
       }
-      if (unknown.length > 0) continue;
+      if (unknown.length > 0) {
+        this.badHandlers.add(name);
+        continue;
+      }
       if (keys.length !== 1) {
-        this.errors.push(new ConfigError(`handler \`${name}\` needs exactly one step-type key, found ${keys.length}`, src.posOf(at, 'key')));
+        this.badHandlers.add(name);
+        this.errors.push(new ConfigError(`handler \`${name}\` needs exactly one step-type key, found ${keys.length}: ${keys.join(', ')}`, src.posOf(at, 'key'), 'a handler does one thing: split it into two handlers and notify both'));
         continue;
       }
       const kind = keys[0]!;
       const body = (raw as Record<string, unknown>)[kind];
-      if (!this.checkBody(src, kind, [...at, kind], body)) continue;
+      if (!this.checkBody(src, kind, [...at, kind], body)) {
+        this.badHandlers.add(name);
+        continue;
+      }
       const existing = this.handlers.get(name);
       if (existing) {
         if (existing.kind !== kind || !isDeepStrictEqual(existing.body, body)) {
@@ -252,7 +274,7 @@ class Loader {
       }
       for (const m of set.command.matchAll(/\{([A-Za-z0-9_]+)\}/g)) {
         if (!(m[1]! in set.paths)) {
-          this.errors.push(new ConfigError(`validation set \`${name}\`: placeholder {${m[1]}} has no entry in \`paths\``, src.posOf(['validate_sets', name, 'command']), didYouMean(m[1]!, Object.keys(set.paths))));
+          this.errors.push(new ConfigError(`validation set \`${name}\`: placeholder {${m[1]}} has no entry in \`paths\``, src.posOf(['validate_sets', name, 'command']), didYouMean(m[1]!, Object.keys(set.paths)) ?? `add \`${m[1]}: PATH\` under \`paths\``));
         }
       }
       this.validateSets.set(name, { command: set.command, paths: set.paths, pos, raw: set });
@@ -263,7 +285,7 @@ class Loader {
     const names = [...this.handlers.keys()];
     for (const n of this.notifies) {
       n.names.forEach((name, i) => {
-        if (!this.handlers.has(name)) {
+        if (!this.handlers.has(name) && !this.badHandlers.has(name)) {
           this.errors.push(new ConfigError(`notify names unknown handler \`${name}\``, n.posOf(i), didYouMean(name, names) ?? (names.length ? `handlers: ${names.join(', ')}` : 'no handlers are defined')));
         }
       });

@@ -30,7 +30,7 @@ export async function resolveSecrets(
     if (decl.env !== undefined) {
       const value = env[decl.env];
       if (value === undefined) {
-        errors.push(new ConfigError(`secret \`${name}\`: environment variable ${decl.env} is not set`, posOf(['secrets', name, 'env'])));
+        errors.push(new ConfigError(`secret \`${name}\`: environment variable ${decl.env} is not set`, posOf(['secrets', name, 'env']), `export ${decl.env} in the environment provision runs in`));
       } else values.set(name, value);
       continue;
     }

@@ -4,12 +4,13 @@
  * becomes a ConfigError naming the template file, line, column and, for undefined
  * values, the variable. Extra filters: `quote` (POSIX shell), `to_json`, `b64encode`.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { ConfigError, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
 import { shellQuote } from './shell-quote.js';
+import { didYouMean } from './suggest.js';
 
 type Path = (string | number)[];
 
@@ -56,10 +57,22 @@ export class TemplateEngine {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (/^template not found/.test(message)) {
-        throw new ConfigError(`template \`${name}\` not found in ${displayPath(this.templatesDir)}`, pos);
+        throw new ConfigError(`template \`${name}\` not found in ${displayPath(this.templatesDir)}`, pos, this.missingHint(name));
       }
       throw this.toConfigError(err, { file: displayPath(file), line: 1, col: 1 }, () => readSource(file), pos, true);
     }
+  }
+
+  /** Why a template name found nothing: it leaves the templates dir, or a close name exists. */
+  private missingHint(name: string): string | undefined {
+    if (path.isAbsolute(name) || name.split(/[\\/]/).includes('..')) return 'a template name is a path inside the templates directory';
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.templatesDir, { recursive: true, encoding: 'utf8' }).map((n) => n.split(path.sep).join('/'));
+    } catch {
+      /* no templates directory: nothing to suggest */
+    }
+    return didYouMean(name, names);
   }
 
   renderString(text: string, vars: object, pos?: SourcePos): string {

@@ -5,7 +5,7 @@
  * position yaml reports.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLError } from 'yaml';
 import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
 
@@ -34,12 +34,12 @@ export class YamlSource {
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const shown = displayPath(absFile);
     if (doc.errors.length > 0) {
-      throw new ConfigErrors(
-        doc.errors.map((e) => {
-          const { line, col } = lines.linePos(e.pos[0]);
-          return new ConfigError(`YAML: ${e.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, '')}`, { file: shown, line, col });
-        }),
-      );
+      // A syntax error makes the parser misread what follows: only the first one is
+      // reliable. Duplicate keys are independent of each other and all reported.
+      const dups = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
+      const first = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
+      const shownErrors = first ? [...dups, first].sort((a, b) => a.pos[0] - b.pos[0]) : dups;
+      throw new ConfigErrors(shownErrors.map((e) => yamlError(e, doc, lines, shown)));
     }
     return new YamlSource(shown, text, doc, lines);
   }
@@ -106,4 +106,55 @@ export class YamlSource {
     }
     return { node: node as Node, pair, fallback };
   }
+}
+
+/** yaml's error as a ConfigError saying what is wrong in words a config author knows, and the fix. */
+function yamlError(e: YAMLError, doc: Document.Parsed, lines: LineCounter, file: string): ConfigError {
+  const at = (offset: number): SourcePos => ({ file, ...lines.linePos(offset) });
+  const message = e.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, '');
+  const offset = e.pos[0];
+  if (e.code === 'DUPLICATE_KEY') {
+    let found: { key: string; first: number } | undefined;
+    visit(doc, {
+      Map(_k, map) {
+        const dup = map.items.find((p) => (p.key as Node | null)?.range?.[0] === offset);
+        if (!dup || !isScalar(dup.key)) return undefined;
+        const key = String(dup.key.value);
+        const first = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+        found = { key, first: (first!.key as Node).range![0] };
+        return visit.BREAK;
+      },
+    });
+    if (found) {
+      return new ConfigError(`duplicate key \`${found.key}\` (also at line ${lines.linePos(found.first).line})`, at(offset), 'each key may appear once in a map: merge the two entries or rename one');
+    }
+    return new ConfigError('duplicate key', at(offset), 'each key may appear once in a map: merge the two entries or rename one');
+  }
+  if (e.code === 'MISSING_CHAR' && /quote/.test(message)) {
+    // yaml reports the end of the file; the useful place is the opening quote.
+    const q = message.includes('"') ? '"' : "'";
+    let open: number | undefined;
+    visit(doc, {
+      Scalar(_k, node) {
+        if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[1] >= offset) {
+          open = node.range[0];
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    return new ConfigError(`YAML: quoted string is never closed`, at(open ?? offset), `add the closing ${q} on this line`);
+  }
+  if (e.code === 'BAD_INDENT' && /^Flow (map|sequence)/.test(message)) {
+    const close = message.startsWith('Flow map') ? '}' : ']';
+    const what = close === '}' ? '`{ ... }` map' : '`[ ... ]` list';
+    return new ConfigError(`YAML: a ${what} opened above is not closed before this line`, at(offset), `add the missing \`${close}\` at the end of the previous entry`);
+  }
+  const hint =
+    e.code === 'TAB_AS_INDENT'
+      ? 'indent with spaces'
+      : e.code === 'BAD_INDENT' || e.code === 'BLOCK_AS_IMPLICIT_KEY' || e.code === 'MULTILINE_IMPLICIT_KEY'
+        ? 'keys of one map must start at the same column, and a value on the same line as its key cannot be a map'
+        : 'check the indentation and quoting of this line and the one above';
+  return new ConfigError(`YAML: ${message}`, at(offset), hint);
 }

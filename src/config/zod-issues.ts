@@ -31,7 +31,7 @@ export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'an empty value (null)';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'number') return `the number ${v}`;
+  if (typeof v === 'number') return Number.isFinite(v) ? `the number ${v}` : 'a number';
   if (typeof v === 'string') return 'a string';
   if (typeof v === 'boolean') return 'a boolean';
   if (typeof v === 'object') return 'a map';
@@ -52,6 +52,17 @@ export function numberForStringHint(raw: string | undefined, input: unknown): st
     return `YAML reads ${raw} as the number ${input}; quote it: "${raw}"`;
   }
   return `quote it if you mean the string: "${raw ?? String(input)}"`;
+}
+
+/**
+ * Hint for a string where a number or a boolean was needed: quotes make YAML read a string,
+ * and YAML 1.2 reads `yes`/`no`/`on`/`off` as strings too.
+ */
+export function stringForScalarHint(expected: string, input: unknown): string | undefined {
+  if (typeof input !== 'string') return undefined;
+  if (expected === 'boolean') return 'write true or false, without quotes (YAML 1.2 reads yes/no/on/off as strings)';
+  if (expected === 'number' || expected === 'int') return 'write the number without quotes';
+  return undefined;
 }
 
 export function zodIssuesToConfigErrors(
@@ -89,7 +100,7 @@ function convert(
         return [new ConfigError(`missing required key \`${last}\``, posOf(path.slice(0, -1)))];
       }
       const expected = custom ?? `expected ${EXPECTED[issue.expected] ?? issue.expected}`;
-      const hint = issue.expected === 'string' ? numberForStringHint(rawAt?.(path), input) : undefined;
+      const hint = issue.expected === 'string' ? numberForStringHint(rawAt?.(path), input) : stringForScalarHint(issue.expected, input);
       return [new ConfigError(`${expected}, got ${describeValue(input)}`, posOf(path), hint)];
     }
     case 'invalid_union': {

@@ -17,7 +17,7 @@ const PACKAGE_RE = /^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/;
 
 const schema = z.strictObject({
   packages: z
-    .array(z.string().regex(PACKAGE_RE, 'a Debian package name (lowercase letters, digits, `+`, `-`, `.`), optionally pinned as `name=version`'))
+    .array(z.string().regex(PACKAGE_RE, 'not a Debian package name: use lowercase letters, digits, `+`, `-` and `.`, optionally pinned as `name=version`'))
     .min(1),
   state: z.enum(['present', 'absent']).default('present'),
   cache_max_age: z.number().int().nonnegative().default(86400),

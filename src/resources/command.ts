@@ -26,6 +26,13 @@ export const commandResource: ResourceType<CommandSpec> = {
   kind: 'command',
   schema,
   id: (s) => `command ${s.cmd.split('\n')[0]!.slice(0, 60)}`,
+  async prepare(s, ctx) {
+    // Arguments are visible to every user of the host in `ps`: a secret belongs in a file.
+    if (ctx.containsSecret(s.cmd) || (s.unless !== undefined && ctx.containsSecret(s.unless))) {
+      throw new Error('a secret value in `cmd` or `unless` would be visible in the process list of the host; write it to a file with a `template` step (mode 0600) and let the command read that file');
+    }
+    return s;
+  },
   check: (s) => (!s.creates && !s.unless ? 'give `creates` or `unless` so the step stays idempotent (an unguarded command belongs in a handler)' : null),
   facts(s) {
     const out: ReturnType<ResourceType['facts']> = [];

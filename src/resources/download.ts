@@ -10,8 +10,8 @@ import { absPathSchema, diffManagedFile, fileFacts, modeSchema, nameSchema, putF
 import type { ResourceType } from './types.js';
 
 const schema = z.strictObject({
-  url: z.string().url(),
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex digits'),
+  url: z.string().url({ error: 'expected a URL such as https://releases.example.com/tool.zip' }),
+  sha256: z.string({ error: 'expected a SHA-256 of 64 hex digits, quoted' }).regex(/^[0-9a-fA-F]{64}$/, 'expected a SHA-256 of 64 hex digits, as `sha256sum FILE` prints it'),
   dest: absPathSchema,
   extract: z.string().min(1).optional(),
   mode: modeSchema.optional(),

@@ -13,7 +13,7 @@ import type { HandlerDef, Playbook, StepDef } from '../config/playbooks.js';
 import { displayPath } from '../config/paths.js';
 import type { TemplateEngine } from '../config/templates.js';
 import { mergeVars } from '../config/vars.js';
-import { zodIssuesToConfigErrors } from '../config/zod-issues.js';
+import { describeValue, zodIssuesToConfigErrors } from '../config/zod-issues.js';
 import type { ResolvedHandler, ResolvedStep, ValidateSet } from '../engine/types.js';
 import type { DownloadCache } from './download-cache.js';
 import { REGISTRY } from './registry.js';
@@ -49,7 +49,7 @@ function resolveBody(type: ResourceType, def: StepDef | HandlerDef, vars: object
     if (e instanceof ConfigError) return void errors.push(e);
     throw e;
   }
-  const parsed = type.schema.safeParse(rendered ?? {});
+  const parsed = type.schema.safeParse(rendered ?? {}, { reportInput: true });
   if (!parsed.success) {
     errors.push(...zodIssuesToConfigErrors(parsed.error.issues, (p) => def.posOf(p), undefined, (p) => def.rawAt(p)));
     return undefined;
@@ -117,7 +117,7 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
     if (def.loop !== undefined) {
       let value: unknown;
       try {
-        value = deps.templates.renderValue(def.loop, baseVars, () => def.pos);
+        value = deps.templates.renderValue(def.loop, baseVars, () => def.loopPos ?? def.pos);
       } catch (e) {
         if (e instanceof ConfigError) {
           errors.push(e);
@@ -126,14 +126,15 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
         throw e;
       }
       if (!Array.isArray(value)) {
-        errors.push(new ConfigError(`\`loop\` must yield a list, got ${value === null ? 'null' : typeof value}`, def.pos));
+        const hint = 'give a YAML list, or "{{ NAME }}" where the var NAME holds a list';
+        errors.push(new ConfigError(`\`loop\` must be a list, got ${describeValue(value)}`, def.loopPos ?? def.pos, hint));
         continue;
       }
       items = value;
     }
     for (const item of items) {
       const vars = def.loop !== undefined ? { ...baseVars, [def.loopVar]: item } : baseVars;
-      if (def.when !== undefined && evalCond(def.when, vars, def.pos) !== true) continue;
+      if (def.when !== undefined && evalCond(def.when, vars, def.whenPos ?? def.pos) !== true) continue;
       const spec = resolveBody(type, def, vars, deps, errors);
       if (spec === undefined) continue;
       const set = (spec as { validate_set?: string }).validate_set;

@@ -10,19 +10,19 @@ import { quote } from './sh.js';
 
 /** Modes are quoted octal strings in YAML ('0644'): YAML 1.2 reads 0644 as decimal 644. */
 export const modeSchema = z
-  .string({ error: "mode must be a quoted octal string such as '0644' (unquoted 0644 is the decimal number 644 in YAML 1.2)" })
+  .string({ error: "expected a file mode as a quoted octal string such as '0644'" })
   .regex(/^[0-7]{3,4}$/, "mode must be 3 or 4 octal digits, quoted, e.g. '0644'");
 
 /** User and group names: what useradd accepts, so no shell metacharacter ever gets through. */
 export const nameSchema = z
   .string()
-  .regex(/^[a-z_][a-z0-9_-]*\$?$/i, 'a user or group name: letters, digits, `_` and `-`, starting with a letter or `_`');
+  .regex(/^[a-z_][a-z0-9_-]*\$?$/i, 'not a valid user or group name: use letters, digits, `_` and `-`, starting with a letter or `_`');
 
 export const absPathSchema = z
   .string()
   .min(2)
-  .refine((p) => p.startsWith('/'), 'must be an absolute path')
-  .refine((p) => !p.split('/').includes('..'), 'must not contain `..`')
+  .refine((p) => p.startsWith('/'), 'expected an absolute path, starting with `/`')
+  .refine((p) => !p.split('/').includes('..'), 'a path must not contain `..`: write the path it resolves to')
   .refine((p) => !p.includes('\0'), 'must not contain NUL');
 
 /** The fields every file-like step shares. */

@@ -16,7 +16,7 @@ const UNIT_SUFFIX = /\.(service|socket|timer|path|mount|automount|swap|target|sl
 
 const schema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9@._:-]+$/, 'a unit name such as `haproxy` or `consul.service`'),
+    name: z.string().regex(/^[A-Za-z0-9@._:-]+$/, 'not a valid unit name: use letters, digits and `@._:-`, e.g. `haproxy` or `consul.service`'),
     enabled: z.boolean().optional(),
     state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
   });

@@ -40,7 +40,9 @@ _put() {
   _cur=$(_sha "$1") || return 1
   if [ "$_cur" = "$5" ]; then _attrs "$1" "$2" "$3" "$4"; return; fi
   if [ -d "$1" ] && [ ! -L "$1" ]; then _err "$1 is a directory"; return 1; fi
-  base64 -d > "$8" || { rm -f -- "$8"; _err "cannot write $8"; return 1; }
+  # Born 0600 when it gets a mode or replaces a file: a secret is never readable by others,
+  # not even between the write and the chmod below.
+  if [ -n "$2" ] || [ -e "$1" ]; then (umask 077 && base64 -d > "$8"); else base64 -d > "$8"; fi || { rm -f -- "$8"; _err "cannot write $8"; return 1; }
   _new=$(_sha "$8")
   if [ "$_new" != "$5" ]; then rm -f -- "$8"; _err "content of $1 arrived corrupted (sha256 $_new, expected $5)"; return 1; fi
   if [ -e "$1" ]; then

@@ -13,13 +13,13 @@ export const UNIT_DIR = '/etc/systemd/system';
 
 export const unitNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9@._:-]+\.(service|socket|timer|path|mount|target)$/, 'a unit name such as `consul.service` (with its .service/.socket/.timer/.path/.mount/.target suffix)');
+  .regex(/^[A-Za-z0-9@._:-]+\.(service|socket|timer|path|mount|target)$/, 'expected a unit name of letters, digits and `@._:-` with its type suffix, e.g. `consul.service` (.service/.socket/.timer/.path/.mount/.target)');
 
 const schema = z.strictObject({
   name: unitNameSchema,
   dropin: z
     .string()
-    .regex(/^[A-Za-z0-9_@.-]+\.conf$/, 'a drop-in file name ending in .conf, such as `10-confd.conf`')
+    .regex(/^[A-Za-z0-9_@.-]+\.conf$/, 'expected a drop-in file name of letters, digits and `_@.-` ending in .conf, such as `10-confd.conf`')
     .optional(),
   content: z.string().optional(),
   src: z.string().min(1).optional(),

@@ -1,0 +1,160 @@
+/**
+ * A canary secret (from an environment variable) rendered by a template into a 0600 file,
+ * provisioned over a real sshd under a temporary root. Every channel an operator or another
+ * user of either machine could read is searched for it: stdout and stderr of every run
+ * (`apply --diff`, `check --diff` after a drift edit, a failing `validate` whose output is
+ * the staged file, PROVISION_DEBUG=1), the `--json` reports, the names of backup files, the
+ * sshd log, and `ps -eo args` snapshots taken every 50 ms while the runs go on (controller
+ * and host are the same machine here, so they show local AND remote processes). The canary
+ * must be found exactly where it belongs: in the managed file, mode 0600.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MASK } from '../../src/report/redact.js';
+import { runCli, type CliResult } from '../support/cli.js';
+import { startSshd, type SshdFixture } from '../support/sshd.js';
+
+const CANARY = `canary-${randomBytes(12).toString('hex')}`;
+const ENV = { PROVISION_CANARY: CANARY, PROVISION_DEBUG: '1' };
+
+let fx: SshdFixture;
+let dir: string;
+const outputs: { what: string; text: string }[] = [];
+const snapshots: string[] = [];
+let sampler: NodeJS.Timeout | undefined;
+let sampling = false;
+
+function sample(): void {
+  if (sampling) return; // a slow `ps` must not pile up
+  sampling = true;
+  execFile('ps', ['-eo', 'args'], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+    sampling = false;
+    if (!err) snapshots.push(stdout);
+  });
+}
+
+async function run(what: string, args: string[]): Promise<CliResult> {
+  const r = await runCli(args, { env: ENV, cwd: dir });
+  outputs.push({ what: `${what} stdout`, text: r.stdout }, { what: `${what} stderr`, text: r.stderr });
+  return r;
+}
+
+const secretFile = () => path.join(dir, 'root', 'etc', 'secret.conf');
+
+beforeAll(async () => {
+  fx = await startSshd();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'provision-secrets-'));
+  await mkdir(path.join(dir, 'playbooks'));
+  await mkdir(path.join(dir, 'templates'));
+  await mkdir(path.join(dir, 'inventory'));
+  await writeFile(path.join(dir, 'templates', 'secret.conf.njk'), '# managed by provision\ntoken = "{{ canary }}"\nname = {{ host.name }}\n');
+  await writeFile(
+    path.join(dir, 'playbooks', 'site.yaml'),
+    `steps:
+  - directory: { path: "{{ root }}/etc", mode: '0755' }
+  - name: agent token
+    template: { src: secret.conf.njk, dest: "{{ root }}/etc/secret.conf", mode: '0600', backup: true }
+`,
+  );
+  // A validator that prints the staged file (with the secret) and then fails.
+  await writeFile(
+    path.join(dir, 'playbooks', 'failing.yaml'),
+    `steps:
+  - name: agent token, rejected by its validator
+    template: { src: secret.conf.njk, dest: "{{ root }}/etc/other.conf", mode: '0600', validate: "cat %s; echo 'rejected' >&2; false" }
+`,
+  );
+  await writeFile(
+    path.join(dir, 'playbooks', 'secret-in-argv.yaml'),
+    `steps:
+  - command: { cmd: "logger token={{ canary }}", creates: "{{ root }}/done" }
+`,
+  );
+  const inventory = (playbook: string) => `settings:
+  known_hosts: ${fx.knownHostsPath}
+  lock_file: ${dir}/lock
+  download_cache: ${dir}/cache
+defaults: { user: root, port: ${fx.port}, identity: ${fx.clientKeyPath} }
+secrets:
+  canary: { env: PROVISION_CANARY }
+hosts:
+  web-1: { address: 127.0.0.1, playbooks: [${playbook}], vars: { root: ${dir}/root } }
+`;
+  for (const p of ['site', 'failing', 'secret-in-argv']) await writeFile(path.join(dir, 'inventory', `${p}.yaml`), inventory(p));
+  sampler = setInterval(sample, 50);
+}, 120_000);
+
+afterAll(async () => {
+  if (sampler) clearInterval(sampler);
+  await fx?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('a secret never leaves the file it belongs in', () => {
+  it('apply --diff writes it 0600 and shows it masked', async () => {
+    const r = await run('apply', ['apply', 'inventory/site.yaml', '--diff', '--json', 'apply.json']);
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout).toContain(`+token = "${MASK}"`);
+    expect(await readFile(secretFile(), 'utf8')).toBe(`# managed by provision\ntoken = "${CANARY}"\nname = web-1\n`);
+    expect((await stat(secretFile())).mode & 0o777).toBe(0o600);
+  });
+
+  it('check --diff after a drift edit shows the change, masked (exit 2)', async () => {
+    await writeFile(secretFile(), `# managed by provision\ntoken = "${CANARY}"\nname = edited\n`);
+    const r = await run('check', ['check', 'inventory/site.yaml', '--diff', '--json', 'check.json']);
+    expect(r.code, r.output).toBe(2);
+    expect(r.stdout).toContain('-name = edited');
+    expect(r.stdout).toContain(`token = "${MASK}"`);
+  });
+
+  it('apply repairs the drift with a backup whose name holds no secret; the file stays 0600', async () => {
+    const r = await run('repair', ['apply', 'inventory/site.yaml', '--diff', '--json', 'repair.json']);
+    expect(r.code, r.output).toBe(0);
+    const names = await readdir(path.join(dir, 'root', 'etc'));
+    const backups = names.filter((n) => n.endsWith('.provision~'));
+    expect(backups).toHaveLength(1);
+    outputs.push({ what: 'file names under the managed dir', text: names.join('\n') });
+    expect(await readFile(path.join(dir, 'root', 'etc', backups[0]!), 'utf8')).toContain('name = edited');
+    expect((await stat(path.join(dir, 'root', 'etc', backups[0]!))).mode & 0o777).toBe(0o600);
+    expect((await stat(secretFile())).mode & 0o777).toBe(0o600);
+    expect(await readFile(secretFile(), 'utf8')).toContain('name = web-1');
+  });
+
+  it('a failing validator that prints the staged file: its output is shown masked', async () => {
+    const r = await run('failing', ['apply', 'inventory/failing.yaml', '--json', 'failing.json']);
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toContain(`token = "${MASK}"`);
+    expect(r.output).toContain('rejected');
+    const names = await readdir(path.join(dir, 'root', 'etc'));
+    expect(names.filter((n) => n.startsWith('other.conf') || n.startsWith('.provision-'))).toEqual([]);
+  });
+
+  it('a secret in a command line (visible in ps on the host) is refused before connecting', async () => {
+    const before = fx.countSessions();
+    const r = await run('argv', ['apply', 'inventory/secret-in-argv.yaml']);
+    expect(r.code, r.output).toBe(1);
+    expect(r.stderr).toMatch(/^error: playbooks\/secret-in-argv\.yaml:2:5: command: a secret value in `cmd` or `unless` would be visible in the process list/m);
+    expect(fx.countSessions()).toBe(before);
+  });
+
+  it('no output, JSON report, file name, sshd log line or process argument ever held the canary', async () => {
+    clearInterval(sampler);
+    for (const f of ['apply.json', 'check.json', 'repair.json', 'failing.json']) {
+      const text = await readFile(path.join(dir, f), 'utf8');
+      expect(text.length).toBeGreaterThan(0);
+      outputs.push({ what: f, text });
+    }
+    outputs.push({ what: 'sshd log', text: fx.log() });
+    const leaks = outputs.filter((o) => o.text.includes(CANARY)).map((o) => o.what);
+    expect(leaks).toEqual([]);
+    // The snapshots did see the runs (the CLI itself), and never the canary.
+    expect(snapshots.some((s) => s.includes('dist/cli/main.js apply'))).toBe(true);
+    expect(snapshots.filter((s) => s.includes(CANARY))).toEqual([]);
+    // The one place it belongs.
+    expect(await readFile(secretFile(), 'utf8')).toContain(CANARY);
+  });
+});
