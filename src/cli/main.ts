@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ProvisionError } from '../config/errors.js';
 import { applyCommand, checkCommand } from './run-command.js';
+import { bootstrapCommand } from './bootstrap-command.js';
 import { hostsCommand } from './hosts-command.js';
 import { validateCommand } from './validate-command.js';
 import { schemasCommand } from './schemas-command.js';
@@ -34,6 +35,7 @@ program
   .addOption(limit)
   .option('--check', 'only show what would change (same as `provision check`)')
   .option('--diff', 'show content diffs of changed files')
+  .option('--break-lock', "stop a stale run still holding a host's lock (its controller is gone) and take the lock; a live run is never touched")
   .addOption(forks)
   .addOption(json)
   .action(async (inventory: string, opts) => {
@@ -50,6 +52,23 @@ program
   .addOption(json)
   .action(async (inventory: string, opts) => {
     process.exitCode = await checkCommand(inventory, opts);
+  });
+
+program
+  .command('bootstrap')
+  .description('first contact with fresh hosts: provisioning user, key, sudo, then (proven) sshd hardening; exit 0 ok, 1 failure')
+  .argument('<inventory>', 'inventory YAML file')
+  .option('--host <names>', 'the host(s) to bootstrap (same patterns as --limit)')
+  .addOption(limit)
+  .option('--password-env <var>', 'read the initial password from this environment variable (else asked on the terminal)')
+  .option('--initial-user <user>', 'user of the initial credentials (default: bootstrap.initial_user, else root)')
+  .option('--initial-key <file>', 'private key of the initial credentials (e.g. a cloud-init key) instead of a password')
+  .option('--expect-fingerprint <SHA256:...>', 'refuse any host key but this one, before any credential is sent')
+  .option('--no-harden', 'leave sshd as it is (no PasswordAuthentication no / PermitRootLogin prohibit-password)')
+  .addOption(forks)
+  .addOption(json)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await bootstrapCommand(inventory, opts);
   });
 
 program

@@ -14,6 +14,7 @@ export interface RunCommandOptions {
   diff?: boolean;
   forks?: number;
   json?: string;
+  breakLock?: boolean;
 }
 
 function useLiveDisplay(): boolean {
@@ -50,7 +51,7 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     process.on('SIGINT', onSigint);
     let results: HostResult[];
     try {
-      results = await runAll(built.jobs, { mode, withContent: Boolean(opts.diff), forks, signal: abort.signal, holder: lockHolder() }, reporter);
+      results = await runAll(built.jobs, { mode, withContent: Boolean(opts.diff), forks, signal: abort.signal, holder: lockHolder(), breakLock: Boolean(opts.breakLock) }, reporter);
     } finally {
       process.off('SIGINT', onSigint);
     }

@@ -10,7 +10,16 @@ export interface ApplyEvent {
 }
 
 export interface ApplyOutput {
+  /** The holder line of a lock that another run holds. */
   locked: string | null;
+  /** `live`, or `stale: why` (the holder's process or its controller is gone). */
+  lockState: string | null;
+  /** The holder line of a stale lock that this run broke (`--break-lock`). */
+  broke: string | null;
+  /** The script's private temp dir (`$_T`), where the controller drops the stop flag. */
+  tempDir: string | null;
+  /** Step index that was about to start when the script saw the stop flag. */
+  stopped: number | null;
   lockError: boolean;
   started: boolean;
   events: ApplyEvent[];
@@ -21,7 +30,18 @@ export interface ApplyOutput {
 
 export function parseApplyOutput(stdout: string, nonce: string): ApplyOutput {
   const marker = `@@${nonce} `;
-  const out: ApplyOutput = { locked: null, lockError: false, started: false, events: [], running: null, done: false };
+  const out: ApplyOutput = {
+    locked: null,
+    lockState: null,
+    broke: null,
+    tempDir: null,
+    stopped: null,
+    lockError: false,
+    started: false,
+    events: [],
+    running: null,
+    done: false,
+  };
   const lines = stdout.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -29,15 +49,24 @@ export function parseApplyOutput(stdout: string, nonce: string): ApplyOutput {
     const [word, a, b] = line.slice(marker.length).split(' ');
     switch (word) {
       case 'locked': {
-        const end = lines.indexOf(`${marker}lockend`, i + 1);
+        const end = lines.findIndex((l, j) => j > i && l.startsWith(`${marker}lockend`));
         out.locked = lines.slice(i + 1, end < 0 ? undefined : end).join('\n').trim() || 'another provision run (no details recorded)';
+        if (end >= 0) out.lockState = lines[end]!.slice(`${marker}lockend`.length).trim() || null;
         return out;
       }
+      case 'broke':
+        out.broke = line.slice(`${marker}broke `.length).trim();
+        break;
       case 'lockerror':
         out.lockError = true;
         return out;
       case 'start':
         out.started = true;
+        // Only ever a mktemp path under /tmp; anything else is ignored.
+        if (a && /^\/tmp\/\.provision-[0-9a-f]+\.[A-Za-z0-9]+$/.test(a)) out.tempDir = a;
+        break;
+      case 'stopped':
+        out.stopped = Number(a);
         break;
       case 'begin':
         out.running = Number(a);

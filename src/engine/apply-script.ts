@@ -6,6 +6,17 @@
  *   notified handlers (once each), a pending daemon-reload, and `done`.
  * After a failed step no further step starts; handlers notified so far still run, so the
  * running services match the files that were installed.
+ *
+ * Stopping at a step boundary. Before each step `_run` checks two things, with builtins
+ * only: the stop flag `$_T/stop` (the controller creates it with a second exec when the
+ * user presses Ctrl-C; `$_T` is announced on the `start` line), and that its stdout still
+ * reaches the controller (the `begin` line is written first; SIGPIPE is trapped, so a
+ * write to a dropped session fails instead of killing the shell without its EXIT trap).
+ * Either way no further step starts, the running one has finished, the notified handlers
+ * still run, and the EXIT trap removes every staged file. Steps and handlers run with the
+ * lock's fd closed, so the lock lives exactly as long as this shell: a killed shell never
+ * leaves it held, and a shell whose controller is gone is found by the next run (see
+ * LOCK_LIB) as a stale holder.
  */
 import path from 'node:path';
 import { SCRIPT_ENV } from '../resources/facts/index.js';
@@ -26,8 +37,10 @@ function viewPath(dir: string, nonce: string): string {
 const RUN_LIB = String.raw`
 _run() {
   _C=0
-  printf '%s begin %s\n' "$_M" "$1"
-  _s </dev/null >"$_T/o" 2>&1
+  if [ -e "$_T/stop" ]; then _STOPPED=1; printf '%s stopped %s\n' "$_M" "$1"; return 1; fi
+  printf '%s begin %s\n' "$_M" "$1" || _LOST=1
+  [ -z "$_LOST" ] || return 1
+  _s </dev/null >"$_T/o" 2>&1 9>&-
   _rc=$?
   if [ "$_rc" -ne 0 ]; then
     _FAILED=1
@@ -38,7 +51,7 @@ _run() {
 }
 _runh() {
   _C=0
-  _h </dev/null >"$_T/o" 2>&1
+  _h </dev/null >"$_T/o" 2>&1 9>&-
   _rc=$?
   if [ "$_rc" -ne 0 ]; then
     _FAILED=1
@@ -46,6 +59,62 @@ _runh() {
   else
     printf '%s hok %s\n' "$_M" "$1"
   fi
+}
+`;
+
+/**
+ * The lock. The lock file holds one line: the controller's holder text plus this shell's
+ * `remote_pid`, its start time (so a reused pid is not mistaken for it) and `session`, the
+ * pid of the nearest sshd ancestor (the SSH session; its parent when there is none).
+ * A holder is live while that process still runs and its session still exists; otherwise
+ * it is stale: a run whose controller went away while a step was running. Only builtins
+ * and /proc reads on the normal path.
+ */
+const LOCK_LIB = String.raw`
+_pstat() {
+  read -r _st < "/proc/$1/stat" 2>/dev/null || return 1
+  _st=${"$"}{_st##*) }
+  set -- $_st
+  _pp=$2; _pg=$3; _ps=${"$"}{20}
+}
+_session() {
+  _p=$1; _first=
+  while _pstat "$_p" && [ "$_pp" -gt 1 ]; do
+    [ -n "$_first" ] || _first=$_pp
+    _c=; read -r _c < "/proc/$_pp/comm" 2>/dev/null
+    if [ "$_c" = sshd ]; then _sess=$_pp; return 0; fi
+    _p=$_pp
+  done
+  _sess=${"$"}{_first:-0}
+}
+_kv() {
+  case " $2 " in *" $1="*) _x=${"$"}{2##* $1=}; _x=${"$"}{_x##$1=}; _x=${"$"}{_x%% *}; printf '%s' "$_x" ;; esac
+}
+# _lockstate TEXT: "live" or "stale: why".
+_lockstate() {
+  _hp=$(_kv remote_pid "$1"); _hs=$(_kv remote_start "$1"); _hq=$(_kv session "$1")
+  if [ -z "$_hp" ]; then echo "stale: the holder recorded no apply process"; return; fi
+  if ! _pstat "$_hp"; then echo "stale: its apply process $_hp is gone"; return; fi
+  if [ "$_ps" != "$_hs" ]; then echo "stale: pid $_hp is no longer the apply that took the lock"; return; fi
+  if [ -n "$_hq" ] && [ "$_hq" != 0 ] && [ ! -d "/proc/$_hq" ]; then
+    echo "stale: its controller is gone (SSH session $_hq ended; apply process $_hp still running)"; return
+  fi
+  echo live
+}
+# _breaklock FILE: stop every process that holds FILE open (this shell excepted), then take it.
+_breaklock() {
+  _lf=$(readlink -f -- "$1") || return 1
+  _pat=$(printf '%s' "$_lf" | sed 's/[][*?\\]/\\&/g')
+  _pstat $$; _mypg=$_pg
+  _hold=$(find /proc/[0-9]*/fd -maxdepth 1 -lname "$_pat" 2>/dev/null 9>&- | sed 's#^/proc/\([0-9]*\)/.*#\1#' | sort -u 9>&-)
+  for _sig in TERM KILL; do
+    for _h in $_hold; do
+      [ "$_h" = $$ ] && continue
+      if _pstat "$_h" && [ "$_pg" -gt 1 ] && [ "$_pg" != "$_mypg" ]; then kill -s $_sig -- "-$_pg" 2>/dev/null; else kill -s $_sig "$_h" 2>/dev/null; fi
+    done
+    flock -w 5 9 && return 0
+  done
+  return 1
 }
 `;
 
@@ -104,7 +173,15 @@ function setCommit(set: ValidateSet, members: ManagedFile[], nonce: string): str
   return out.join('\n');
 }
 
-export function buildApplyScript(job: HostJob, changes: Change[], nonce: string, holder: string): ApplyScript {
+export interface ApplyScriptOptions {
+  /** `controller=... user=... pid=... started=...` (run-wide). */
+  holder: string;
+  /** Stop a stale holder of the lock and take it (`--break-lock`); a live holder is never touched. */
+  breakLock?: boolean;
+}
+
+export function buildApplyScript(job: HostJob, changes: Change[], nonce: string, opts: ApplyScriptOptions): ApplyScript {
+  const holder = opts.holder;
   const byStep = new Map(changes.map((c) => [c.step, c]));
   const ordered = job.steps.filter((s) => byStep.has(s.index));
   const setMembers = new Map<string, number[]>();
@@ -113,7 +190,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   }
   const allStages: string[] = [];
   const allViews: string[] = [];
-  const parts: string[] = [SCRIPT_ENV, `umask 022`, `_M='@@${nonce}'`, SH_LIB, RUN_LIB];
+  const parts: string[] = [SCRIPT_ENV, `umask 022`, `_M='@@${nonce}'`, `_FAILED= _STOPPED= _LOST=`, `trap '_LOST=1' PIPE`, SH_LIB, RUN_LIB, LOCK_LIB];
 
   // Step fragments first (pure), so the trap below knows every temp path.
   const bodies: string[] = [];
@@ -146,7 +223,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
       }
     }
     const notify = s.notify.length ? `\n[ "$_C" = 1 ] && { ${notified(s)}; }` : '';
-    bodies.push(`if [ -z "$_FAILED" ]; then\n_s() {\n${body}\n}\n_run ${s.index}${notify}\nfi`);
+    bodies.push(`if [ -z "$_FAILED$_STOPPED$_LOST" ]; then\n_s() {\n${body}\n}\n_run ${s.index}${notify}\nfi`);
   }
   const rmStages = [...new Set(allStages)].map(quote).join(' ');
   const rmViews = [...new Set(allViews)].map(quote).join(' ');
@@ -158,9 +235,16 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     `trap 'exit 130' INT HUP TERM`,
     `mkdir -p -- ${quote(path.posix.dirname(job.lockFile))} 2>/dev/null`,
     `exec 9>>${quote(job.lockFile)} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,
-    `if ! flock -n 9; then printf '%s locked\\n' "$_M"; cat -- ${quote(job.lockFile)}; printf '\\n%s lockend\\n' "$_M"; exit 75; fi`,
-    `printf '%s\\n' ${quote(holder)} > ${quote(job.lockFile)}`,
-    `printf '%s start\\n' "$_M"`,
+    `if ! flock -n 9; then`,
+    `  _held=; read -r _held < ${quote(job.lockFile)} 2>/dev/null; _state=$(_lockstate "$_held" 9>&-)`,
+    opts.breakLock
+      ? `  case $_state in stale*) printf '%s broke %s\\n' "$_M" "$_held"; _breaklock ${quote(job.lockFile)} || { printf '%s lockerror\\n' "$_M"; exit 75; } ;; *) false ;; esac ||`
+      : `  false ||`,
+    `  { printf '%s locked\\n%s\\n%s lockend %s\\n' "$_M" "$_held" "$_M" "$_state"; exit 75; }`,
+    `fi`,
+    `_pstat $$; _session $$`,
+    `printf '%s remote_pid=%s remote_start=%s session=%s\\n' ${quote(holder)} $$ "$_ps" "$_sess" > ${quote(job.lockFile)}`,
+    `printf '%s start %s\\n' "$_M" "$_T"`,
     ...bodies,
   );
   // Handlers run once each, in the order the playbooks define them (as in Ansible), not
@@ -173,6 +257,8 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     const frag = h.type.handler!(h.spec, { nonce, stagePath: (d) => stagePath(d, nonce) });
     parts.push(`if [ "$_H${i}" = 1 ]; then\n_h() {\n${frag}\n}\n_runh ${i}\nfi`);
   });
-  parts.push(`_daemon_reload || _FAILED=1`, `: > ${quote(job.lockFile)}`, `printf '%s done\\n' "$_M"`, `[ -z "$_FAILED" ]`);
-  return { script: parts.join('\n') + '\n', steps: ordered.map((s) => s.index), handlers: handlerNames, setMembers };
+  parts.push(`_daemon_reload || _FAILED=1`, `: > ${quote(job.lockFile)}`, `printf '%s done\\n' "$_M"`, `[ -z "$_FAILED$_STOPPED$_LOST" ]`);
+  // One brace group: sh parses all of it before running any of it, so a script cut short
+  // in transit (the session dropped while it was still arriving) runs nothing at all.
+  return { script: `{\n${parts.join('\n')}\n}\n`, steps: ordered.map((s) => s.index), handlers: handlerNames, setMembers };
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ProvisionError } from '../config/errors.js';
 import { parseProbe, planProbe, probeScript } from '../resources/facts/index.js';
 import type { Change, FactRequest } from '../resources/types.js';
+import { quote } from '../resources/sh.js';
 import type { Connection } from '../transport/connection.js';
 import { buildApplyScript } from './apply-script.js';
 import { parseApplyOutput } from './apply-output.js';
@@ -58,13 +59,15 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       const msg = e instanceof ProvisionError ? e.shortMessage : (e as Error).message;
       return result({ status: 'unreachable', steps: [], handlers: [], error: msg });
     }
-    if (opts.signal?.aborted) return result({ status: 'failed', steps: [], handlers: [], error: 'interrupted before the probe' });
+    if (opts.signal?.aborted) return result({ status: 'interrupted', steps: [], handlers: [], error: 'interrupted before the probe: nothing was changed' });
 
     reporter.hostPhase(job.name, 'probe');
     const nonce = newNonce();
     const plan = planProbe(factRequests(job, opts.withContent));
     execs++;
     const probe = await conn.exec(probeScript(plan, nonce), { sudo: job.sudo, signal: opts.signal });
+    // The probe only reads; an interrupted one is simply dropped.
+    if (opts.signal?.aborted) return result({ status: 'interrupted', steps: [], handlers: [], error: 'interrupted before the apply: nothing was changed' });
     if (probe.connectionLost) return result({ status: 'failed', steps: [], handlers: [], error: 'connection lost during the probe; re-run to converge' });
     let changes: Change[];
     try {
@@ -83,16 +86,35 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       return result({ status: changes.length ? 'drift' : 'in-sync', steps: outcomes, handlers: [] });
     }
     if (!changes.length) return result({ status: 'ok', steps: outcomes, handlers: [] });
-    if (opts.signal?.aborted) return result({ status: 'failed', steps: outcomes, handlers: [], error: 'interrupted before the apply: nothing was changed' });
+    if (opts.signal?.aborted) return result({ status: 'interrupted', steps: outcomes, handlers: [], error: 'interrupted before the apply: nothing was changed' });
 
     reporter.hostPhase(job.name, 'apply');
-    const script = buildApplyScript(job, changes, nonce, opts.holder);
+    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false });
     const reported = new Set<string>();
     const handlers: HandlerOutcome[] = [];
     const byIndex = new Map(outcomes.map((o) => [o.index, o]));
     let buffer = '';
+    // Ctrl-C does not cut the apply: the controller drops a stop flag into the script's
+    // temp dir with a second exec (the only extra round trip, and only on Ctrl-C); the
+    // script sees it before its next step, runs the handlers notified so far, releases
+    // the lock and reports the first step it did not start.
+    let tempDir: string | null = null;
+    let stopSent = false;
+    const connection = conn;
+    const sendStop = () => {
+      if (stopSent || !tempDir || !opts.signal?.aborted) return;
+      stopSent = true;
+      execs++;
+      void connection.exec(`: > ${quote(`${tempDir}/stop`)}`, { sudo: job.sudo }).catch(() => undefined);
+    };
+    opts.signal?.addEventListener('abort', sendStop, { once: true });
     const emit = (stdout: string) => {
-      for (const ev of parseApplyOutput(stdout, nonce).events) {
+      const seen = parseApplyOutput(stdout, nonce);
+      if (!tempDir && seen.tempDir) {
+        tempDir = seen.tempDir;
+        sendStop();
+      }
+      for (const ev of seen.events) {
         const key = `${ev.type} ${ev.index}`;
         if (ev.type === 'begin' || reported.has(key)) continue;
         reported.add(key);
@@ -111,20 +133,23 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       }
     };
     execs++;
-    const res = await conn.exec(script.script, {
-      sudo: job.sudo,
-      signal: opts.signal,
-      onStdout: (chunk) => {
-        buffer += chunk;
-        emit(buffer);
-      },
-    });
+    const res = await conn
+      .exec(script.script, {
+        sudo: job.sudo,
+        onStdout: (chunk) => {
+          buffer += chunk;
+          emit(buffer);
+        },
+      })
+      .finally(() => opts.signal?.removeEventListener('abort', sendStop));
     emit(res.stdout);
     const parsed = parseApplyOutput(res.stdout, nonce);
     if (parsed.locked !== null) {
-      return result({ status: 'failed', steps: outcomes, handlers, error: `host is locked by another run: ${parsed.locked.split('\n')[0]}` });
+      return result({ status: 'failed', steps: outcomes, handlers, error: lockMessage(parsed.locked.split('\n')[0]!, parsed.lockState, opts.breakLock ?? false) });
     }
-    if (parsed.lockError) return result({ status: 'failed', steps: outcomes, handlers, error: `cannot open the lock file ${job.lockFile}` });
+    const notes = parsed.broke !== null ? [`broke a stale lock held by: ${parsed.broke}`] : undefined;
+    const withNotes = (r: HostResult): HostResult => (notes ? { ...r, notes } : r);
+    if (parsed.lockError) return withNotes(result({ status: 'failed', steps: outcomes, handlers, error: `cannot open the lock file ${job.lockFile}` }));
     // A failed set commit: none of the set's files were installed.
     for (const [set, members] of script.setMembers) {
       const last = byIndex.get(members[members.length - 1]!);
@@ -144,15 +169,29 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       const cut = parsed.running !== null ? job.steps.find((s) => s.index === parsed.running) : undefined;
       const where = cut ? `during step "${cut.name}"` : parsed.started ? 'between steps' : 'before the apply started';
       const why = res.connectionLost ? 'connection lost' : opts.signal?.aborted ? 'interrupted' : `apply script ended early (exit ${res.exitCode ?? res.signal}: ${firstLine(res.stderr)})`;
-      return result({ status: 'failed', steps: outcomes, handlers, error: `${why} ${where}; re-run to converge` });
+      return withNotes(result({ status: 'failed', steps: outcomes, handlers, error: `${why} ${where}; re-run to converge` }));
     }
-    if (failed) return result({ status: 'failed', steps: outcomes, handlers, error: `step "${failed.name}" failed: ${firstLine(failed.error ?? '')}` });
-    if (hFailed) return result({ status: 'failed', steps: outcomes, handlers, error: `handler "${hFailed.name}" failed: ${firstLine(hFailed.error ?? '')}` });
+    if (failed) return withNotes(result({ status: 'failed', steps: outcomes, handlers, error: `step "${failed.name}" failed: ${firstLine(failed.error ?? '')}` }));
+    if (hFailed) return withNotes(result({ status: 'failed', steps: outcomes, handlers, error: `handler "${hFailed.name}" failed: ${firstLine(hFailed.error ?? '')}` }));
+    if (parsed.stopped !== null) {
+      const notRun = outcomes.filter((o) => o.status === 'skipped').length;
+      const next = job.steps.find((s) => s.index === parsed.stopped);
+      const error = `interrupted: ${notRun} step${notRun === 1 ? '' : 's'} not run, from "${next?.name ?? parsed.stopped}" on; re-run to converge`;
+      return withNotes(result({ status: 'partial', steps: outcomes, handlers, error }));
+    }
     const anyChanged = outcomes.some((o) => o.status === 'changed') || handlers.length > 0;
-    return result({ status: anyChanged ? 'changed' : 'ok', steps: outcomes, handlers });
+    return withNotes(result({ status: anyChanged ? 'changed' : 'ok', steps: outcomes, handlers }));
   } catch (e) {
     return result({ status: 'failed', steps: [], handlers: [], error: (e as Error).message });
   } finally {
     await conn?.close().catch(() => {});
   }
+}
+
+/** The lock message: the holder's line, and whether (and how) it can be cleared. */
+export function lockMessage(holder: string, state: string | null, breakLock: boolean): string {
+  const base = `host is locked by another run: ${holder}`;
+  if (state?.startsWith('stale')) return `${base} (${state}); re-run with --break-lock to stop it and take the lock`;
+  if (state === 'live') return `${base} (running, its controller connected${breakLock ? '; --break-lock only clears stale locks' : ''})`;
+  return base;
 }

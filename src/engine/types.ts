@@ -50,6 +50,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** `controller=... user=... pid=... started=...`, recorded in the lock file. */
   holder: string;
+  /** `--break-lock`: stop a stale holder of a host's lock and take it over. */
+  breakLock?: boolean;
 }
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'pending';
@@ -69,15 +71,21 @@ export interface HandlerOutcome {
   error?: string;
 }
 
-export type HostStatus = 'in-sync' | 'drift' | 'ok' | 'changed' | 'failed' | 'unreachable';
+/**
+ * `partial`: interrupted (Ctrl-C) after some steps ran and before others started; a
+ * re-run converges. `interrupted`: interrupted before its apply began: nothing changed.
+ */
+export type HostStatus = 'in-sync' | 'drift' | 'ok' | 'changed' | 'failed' | 'unreachable' | 'partial' | 'interrupted';
 
 export interface HostResult {
   host: string;
   status: HostStatus;
   steps: StepOutcome[];
   handlers: HandlerOutcome[];
-  /** One line: why the host failed. */
+  /** One line: why the host failed (or was interrupted). */
   error?: string;
+  /** Things the operator should know even on success (a stale lock that was broken). */
+  notes?: string[];
   durationMs: number;
   /** Remote execs this host cost (the round-trip budget). */
   execs: number;

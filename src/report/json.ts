@@ -10,6 +10,7 @@ export function jsonReport(results: HostResult[], mode: Mode, redactor: Redactor
       host: r.host,
       status: r.status,
       error: r.error ?? null,
+      notes: r.notes ?? [],
       seconds: r.durationMs / 1000,
       execs: r.execs,
       steps: r.steps.map((s) => ({

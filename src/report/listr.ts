@@ -32,7 +32,7 @@ export class ListrReporter implements Reporter {
             slot.task = task;
             slot.done = (r) => {
               const label = `${host}: ${r.status} (${(r.durationMs / 1000).toFixed(1)} s)`;
-              if (r.status === 'failed' || r.status === 'unreachable') reject(new Error(this.opts.redactor.redact(`${host}: ${r.error ?? r.status}`)));
+              if (r.status === 'failed' || r.status === 'unreachable' || r.status === 'partial' || r.status === 'interrupted') reject(new Error(this.opts.redactor.redact(`${host}: ${r.error ?? r.status}`)));
               else {
                 task.title = label;
                 resolve();
@@ -40,7 +40,8 @@ export class ListrReporter implements Reporter {
             };
           }),
       })),
-      { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+      // Ctrl-C belongs to the CLI (finish running steps, then exit 130), not to listr2.
+      { concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
     );
     this.running = list.run().catch(() => undefined);
   }

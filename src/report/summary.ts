@@ -22,8 +22,15 @@ export function summaryTable(results: HostResult[], mode: Mode, color: boolean):
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   const paint = (status: string, text: string) =>
-    status === 'failed' || status === 'unreachable' ? c.red(text) : status === 'changed' || status === 'drift' ? c.yellow(text) : c.green(text);
+    status === 'failed' || status === 'unreachable' || status === 'partial'
+      ? c.red(text)
+      : status === 'changed' || status === 'drift' || status === 'interrupted'
+        ? c.yellow(text)
+        : c.green(text);
   const out = [c.bold(fmt(head)), ...rows.map((r) => paint(r[1]!, fmt(r)))];
   for (const r of results) if (r.error) out.push(c.red(`${r.host}: ${r.error}`));
+  for (const r of results) for (const n of r.notes ?? []) out.push(c.yellow(`${r.host}: note: ${n}`));
+  const partial = results.filter((r) => r.status === 'partial').map((r) => r.host);
+  if (partial.length) out.push(c.red(`partial (interrupted between steps; re-run to converge): ${partial.join(', ')}`));
   return out.join('\n');
 }
