@@ -23,6 +23,7 @@ import { SCRIPT_ENV } from '../resources/facts/index.js';
 import { SH_LIB } from '../resources/sh-lib.js';
 import { quote } from '../resources/sh.js';
 import type { ManagedFile } from '../resources/file-common.js';
+import { encodeHandlerName } from '../resources/facts/pending.js';
 import type { Change, ScriptContext } from '../resources/types.js';
 import type { HostJob, ValidateSet } from './types.js';
 
@@ -59,6 +60,7 @@ _runh() {
   else
     printf '%s hok %s\n' "$_M" "$1"
   fi
+  return "$_rc"
 }
 `;
 
@@ -173,11 +175,18 @@ function setCommit(set: ValidateSet, members: ManagedFile[], nonce: string): str
   return out.join('\n');
 }
 
+/** Where an apply records notified handlers until they succeed (beside the lock). */
+export function pendingDir(lockFile: string): string {
+  return `${lockFile}.handlers`;
+}
+
 export interface ApplyScriptOptions {
   /** `controller=... user=... pid=... started=...` (run-wide). */
   holder: string;
   /** Stop a stale holder of the lock and take it (`--break-lock`); a live holder is never touched. */
   breakLock?: boolean;
+  /** Handlers an earlier apply notified but never completed: run them in this one. */
+  pending?: string[];
 }
 
 export function buildApplyScript(job: HostJob, changes: Change[], nonce: string, opts: ApplyScriptOptions): ApplyScript {
@@ -195,7 +204,13 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   // Step fragments first (pure), so the trap below knows every temp path.
   const bodies: string[] = [];
   const handlerNames: string[] = [];
-  const notified = (s: (typeof ordered)[number]) => s.notify.map((n) => `_H${handlerIndex(n)}=1`).join('; ');
+  // A notified handler is recorded on the host at once and forgotten only when it has
+  // succeeded: a run cut or interrupted before its handlers, or a failed handler, leaves
+  // the record, and the next run (whose probe sees the files in sync) still runs it.
+  const record = pendingDir(job.lockFile);
+  const mark = (n: string) => quote(`${record}/${encodeHandlerName(n)}`);
+  const notified = (s: (typeof ordered)[number]) =>
+    [`mkdir -p -- ${quote(record)}`, ...s.notify.map((n) => `_H${handlerIndex(n)}=1; : > ${mark(n)}`)].join('; ');
   const handlerIndex = (n: string) => {
     let i = handlerNames.indexOf(n);
     if (i < 0) i = handlerNames.push(n) - 1;
@@ -245,6 +260,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     `_pstat $$; _session $$`,
     `printf '%s remote_pid=%s remote_start=%s session=%s\\n' ${quote(holder)} $$ "$_ps" "$_sess" > ${quote(job.lockFile)}`,
     `printf '%s start %s\\n' "$_M" "$_T"`,
+    ...(opts.pending ?? []).filter((n) => job.handlers.has(n)).map((n) => `_H${handlerIndex(n)}=1`),
     ...bodies,
   );
   // Handlers run once each, in the order the playbooks define them (as in Ansible), not
@@ -255,7 +271,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     const i = handlerNames.indexOf(name);
     const h = job.handlers.get(name)!;
     const frag = h.type.handler!(h.spec, { nonce, stagePath: (d) => stagePath(d, nonce) });
-    parts.push(`if [ "$_H${i}" = 1 ]; then\n_h() {\n${frag}\n}\n_runh ${i}\nfi`);
+    parts.push(`if [ "$_H${i}" = 1 ]; then\n_h() {\n${frag}\n}\n_runh ${i} && rm -f -- ${mark(name)}\nfi`);
   });
   parts.push(`_daemon_reload || _FAILED=1`, `: > ${quote(job.lockFile)}`, `printf '%s done\\n' "$_M"`, `[ -z "$_FAILED$_STOPPED$_LOST" ]`);
   // One brace group: sh parses all of it before running any of it, so a script cut short

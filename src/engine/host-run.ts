@@ -9,7 +9,7 @@ import { parseProbe, planProbe, probeScript } from '../resources/facts/index.js'
 import type { Change, FactRequest } from '../resources/types.js';
 import { quote } from '../resources/sh.js';
 import type { Connection } from '../transport/connection.js';
-import { buildApplyScript } from './apply-script.js';
+import { buildApplyScript, pendingDir } from './apply-script.js';
 import { parseApplyOutput } from './apply-output.js';
 import type { HandlerOutcome, HostJob, HostResult, Reporter, RunOptions, StepOutcome } from './types.js';
 
@@ -24,6 +24,7 @@ function firstLine(text: string): string {
 /** Facts of every step, plus old contents of managed files when diffs are wanted. */
 export function factRequests(job: HostJob, withContent: boolean): FactRequest[] {
   const reqs = job.steps.flatMap((s) => s.type.facts(s.spec));
+  if (job.handlers.size) reqs.push({ kind: 'pending', path: pendingDir(job.lockFile) });
   if (withContent) {
     for (const r of [...reqs]) if (r.kind === 'sha256') reqs.push({ kind: 'content', path: r.path });
   }
@@ -70,26 +71,29 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: [], handlers: [], error: 'interrupted before the apply: nothing was changed' });
     if (probe.connectionLost) return result({ status: 'failed', steps: [], handlers: [], error: 'connection lost during the probe; re-run to converge' });
     let changes: Change[];
+    let pending: string[];
     try {
-      changes = diffAll(job, parseProbe(plan, probe.stdout, nonce), opts.withContent);
+      const facts = parseProbe(plan, probe.stdout, nonce);
+      changes = diffAll(job, facts, opts.withContent);
+      pending = (facts.pending.get(pendingDir(job.lockFile)) ?? []).filter((n) => job.handlers.has(n));
     } catch (e) {
       const why = firstLine(probe.stderr) || (e as Error).message;
       return result({ status: 'failed', steps: [], handlers: [], error: `probe failed (exit ${probe.exitCode}): ${why}` });
     }
-    reporter.hostPlan(job.name, changes, job.steps);
+    reporter.hostPlan(job.name, changes, job.steps, pending);
     const byStep = new Map(changes.map((c) => [c.step, c]));
     const outcomes: StepOutcome[] = job.steps.map((s) => {
       const change = byStep.get(s.index);
       return change ? { index: s.index, name: s.name, status: 'pending', change } : { index: s.index, name: s.name, status: 'ok' };
     });
     if (opts.mode === 'check') {
-      return result({ status: changes.length ? 'drift' : 'in-sync', steps: outcomes, handlers: [] });
+      return result({ status: changes.length || pending.length ? 'drift' : 'in-sync', steps: outcomes, handlers: [], pendingHandlers: pending });
     }
-    if (!changes.length) return result({ status: 'ok', steps: outcomes, handlers: [] });
+    if (!changes.length && !pending.length) return result({ status: 'ok', steps: outcomes, handlers: [] });
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: outcomes, handlers: [], error: 'interrupted before the apply: nothing was changed' });
 
     reporter.hostPhase(job.name, 'apply');
-    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false });
+    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, pending });
     const reported = new Set<string>();
     const handlers: HandlerOutcome[] = [];
     const byIndex = new Map(outcomes.map((o) => [o.index, o]));

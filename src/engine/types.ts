@@ -86,6 +86,8 @@ export interface HostResult {
   error?: string;
   /** Things the operator should know even on success (a stale lock that was broken). */
   notes?: string[];
+  /** Handlers an earlier apply notified but never completed (check reports them as drift). */
+  pendingHandlers?: string[];
   durationMs: number;
   /** Remote execs this host cost (the round-trip budget). */
   execs: number;
@@ -94,8 +96,11 @@ export interface HostResult {
 export interface Reporter {
   hostStart(host: string): void;
   hostPhase(host: string, phase: 'connect' | 'probe' | 'apply'): void;
-  /** The diff result (check, or before apply). */
-  hostPlan(host: string, changes: Change[], steps: ResolvedStep[]): void;
+  /**
+   * The diff result (check, or before apply); `pendingHandlers` are handlers an earlier
+   * apply notified but never completed.
+   */
+  hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers?: string[]): void;
   stepDone(host: string, outcome: StepOutcome): void;
   handlerDone(host: string, outcome: HandlerOutcome): void;
   hostDone(result: HostResult): void;

@@ -11,6 +11,7 @@ export function jsonReport(results: HostResult[], mode: Mode, redactor: Redactor
       status: r.status,
       error: r.error ?? null,
       notes: r.notes ?? [],
+      pending_handlers: r.pendingHandlers ?? [],
       seconds: r.durationMs / 1000,
       execs: r.execs,
       steps: r.steps.map((s) => ({

@@ -7,7 +7,7 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Change } from '../resources/types.js';
 import type { HandlerOutcome, HostResult, Mode, Reporter, ResolvedStep, StepOutcome } from '../engine/types.js';
-import { renderChange } from './diff-render.js';
+import { planLines } from './plan-lines.js';
 import type { ReporterOptions } from './plain.js';
 import { summaryTable } from './summary.js';
 
@@ -61,18 +61,9 @@ export class ListrReporter implements Reporter {
   hostPhase(host: string, phase: string): void {
     this.title(host, phase === 'connect' ? 'connecting' : phase === 'probe' ? 'probing' : 'applying');
   }
-  hostPlan(host: string, changes: Change[], steps: ResolvedStep[]): void {
+  hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers: string[] = []): void {
     this.slot(host).counts = { changed: 0, total: changes.length };
-    const lines: string[] = [];
-    for (const c of changes) {
-      const step = steps.find((s) => s.index === c.step);
-      lines.push(`${host}: ${c.action === 'create' ? '+' : c.action === 'delete' ? '-' : '~'} ${step?.name ?? c.id}: ${c.reason}`);
-      if (this.opts.showDiff) {
-        const d = renderChange(c, this.opts.redactor, this.opts.color);
-        if (d) lines.push(d);
-      }
-    }
-    this.pending.set(host, lines);
+    this.pending.set(host, planLines(host, changes, steps, pendingHandlers, this.opts));
   }
   stepDone(host: string, o: StepOutcome): void {
     const s = this.slot(host);

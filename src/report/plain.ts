@@ -4,7 +4,7 @@
  */
 import type { Change } from '../resources/types.js';
 import type { HandlerOutcome, HostResult, Mode, Reporter, ResolvedStep, StepOutcome } from '../engine/types.js';
-import { renderChange } from './diff-render.js';
+import { planLines } from './plan-lines.js';
 import type { Redactor } from './redact.js';
 import { summaryTable } from './summary.js';
 
@@ -27,15 +27,8 @@ export class PlainReporter implements Reporter {
   hostPhase(host: string, phase: string): void {
     if (phase === 'apply') this.line(host, 'applying');
   }
-  hostPlan(host: string, changes: Change[], steps: ResolvedStep[]): void {
-    for (const c of changes) {
-      const step = steps.find((s) => s.index === c.step);
-      this.line(host, `${c.action === 'create' ? '+' : c.action === 'delete' ? '-' : '~'} ${step?.name ?? c.id}: ${c.reason}`);
-      if (this.opts.showDiff) {
-        const d = renderChange(c, this.opts.redactor, this.opts.color);
-        if (d) this.write(d + '\n');
-      }
-    }
+  hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers: string[] = []): void {
+    for (const l of planLines(host, changes, steps, pendingHandlers, this.opts)) this.write(`${l}\n`);
   }
   stepDone(host: string, o: StepOutcome): void {
     if (o.status === 'failed') {

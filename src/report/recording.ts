@@ -5,7 +5,7 @@ import type { HandlerOutcome, HostResult, Mode, Reporter, StepOutcome } from '..
 export type RecordedEvent =
   | { event: 'hostStart'; host: string }
   | { event: 'hostPhase'; host: string; phase: string }
-  | { event: 'hostPlan'; host: string; changes: Change[] }
+  | { event: 'hostPlan'; host: string; changes: Change[]; pendingHandlers: string[] }
   | { event: 'stepDone'; host: string; outcome: StepOutcome }
   | { event: 'handlerDone'; host: string; outcome: HandlerOutcome }
   | { event: 'hostDone'; result: HostResult }
@@ -19,8 +19,8 @@ export class RecordingReporter implements Reporter {
   hostPhase(host: string, phase: string): void {
     this.events.push({ event: 'hostPhase', host, phase });
   }
-  hostPlan(host: string, changes: Change[]): void {
-    this.events.push({ event: 'hostPlan', host, changes });
+  hostPlan(host: string, changes: Change[], _steps?: unknown, pendingHandlers: string[] = []): void {
+    this.events.push({ event: 'hostPlan', host, changes, pendingHandlers });
   }
   stepDone(host: string, outcome: StepOutcome): void {
     this.events.push({ event: 'stepDone', host, outcome: { ...outcome } });

@@ -11,9 +11,10 @@ import { unitCollector } from './unit.js';
 import { passwdCollector } from './passwd.js';
 import { groupCollector } from './group.js';
 import { aclCollector } from './acl.js';
+import { pendingCollector } from './pending.js';
 import { emptyFacts, type FactCollector, type FactRequest, type Facts } from './types.js';
 
-type KeyedKind = 'stat' | 'sha256' | 'content' | 'package' | 'unit' | 'passwd' | 'group' | 'acl';
+type KeyedKind = 'stat' | 'sha256' | 'content' | 'package' | 'unit' | 'passwd' | 'group' | 'acl' | 'pending';
 
 const COLLECTORS: Record<KeyedKind, FactCollector<unknown>> = {
   stat: statCollector,
@@ -24,6 +25,7 @@ const COLLECTORS: Record<KeyedKind, FactCollector<unknown>> = {
   passwd: passwdCollector,
   group: groupCollector,
   acl: aclCollector,
+  pending: pendingCollector,
 };
 
 export const SCRIPT_ENV = `export LC_ALL=C

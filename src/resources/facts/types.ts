@@ -70,6 +70,8 @@ export type FactRequest =
   | { kind: 'passwd'; name: string }
   | { kind: 'group'; name: string }
   | { kind: 'acl'; path: string }
+  /** Handlers left pending by an earlier apply (a directory beside the lock). */
+  | { kind: 'pending'; path: string }
   /** A guard command (`command` steps' `unless`): only its exit code is kept. */
   | { kind: 'shell'; id: string; script: string };
 
@@ -87,6 +89,8 @@ export interface Facts {
   group: Map<string, GroupEntry | null>;
   acl: Map<string, AclState | null>;
   shell: Map<string, ShellResult>;
+  /** Directory -> names of handlers still pending from an earlier apply. */
+  pending: Map<string, string[]>;
 }
 
 export function emptyFacts(): Facts {
@@ -101,6 +105,7 @@ export function emptyFacts(): Facts {
     group: new Map(),
     acl: new Map(),
     shell: new Map(),
+    pending: new Map(),
   };
 }
 

@@ -163,4 +163,35 @@ describe('runHost with real sh', () => {
     const { readlink } = await import('node:fs/promises');
     expect(await readlink(path.join(root, 'cur'))).toBe(path.join(root, 'b'));
   });
+
+  it('a handler that did not complete is remembered on the host and run by the next apply', async () => {
+    const dest = path.join(root, 'app.conf');
+    const flaky = new Map([
+      ['touch marker', { name: 'touch marker', kind: 'command', type: commandResource, spec: { cmd: `test -e ${root}/handler-ok && echo ran >> ${root}/handler.log` } }],
+    ]);
+    const s = [step(0, fileResource, { dest, content: 'v2\n' }, { notify: ['touch marker'] })];
+    const first = await runHost(job(s, new LocalConnection(), { handlers: flaky }), APPLY, new RecordingReporter());
+    expect(first.status).toBe('failed');
+    expect(first.handlers).toEqual([expect.objectContaining({ name: 'touch marker', status: 'failed' })]);
+    expect(await readFile(dest, 'utf8')).toBe('v2\n');
+
+    // The file is in sync now, but the handler is still owed: check says so, apply runs it.
+    const check = await runHost(job(s, new LocalConnection(), { handlers: flaky }), CHECK, new RecordingReporter());
+    expect(check.status).toBe('drift');
+    expect(check.pendingHandlers).toEqual(['touch marker']);
+    await writeFile(path.join(root, 'handler-ok'), '');
+    const conn = new LocalConnection();
+    const second = await runHost(job(s, conn, { handlers: flaky }), APPLY, new RecordingReporter());
+    expect(second.error).toBeUndefined();
+    expect(second.status).toBe('changed');
+    expect(conn.execs).toBe(2);
+    expect(await readFile(path.join(root, 'handler.log'), 'utf8')).toBe('ran\n');
+
+    // Done: forgotten. The next run is a one-exec no-op.
+    const conn3 = new LocalConnection();
+    const third = await runHost(job(s, conn3, { handlers: flaky }), APPLY, new RecordingReporter());
+    expect(third.status).toBe('ok');
+    expect(conn3.execs).toBe(1);
+    expect(await readFile(path.join(root, 'handler.log'), 'utf8')).toBe('ran\n');
+  });
 });
