@@ -194,7 +194,7 @@ describe('playbooks', () => {
     const set = loadPlaybook('haproxy').validate_sets!.haproxy!;
     expect(set.paths.main).toBe('/etc/haproxy/haproxy.cfg');
     expect(set.paths.confd).toBe(demo.haproxy_confd_dir);
-    expect(set.command).toBe('/usr/sbin/haproxy -c -q -f {main} -f {confd}');
+    expect(set.command).toBe('/usr/sbin/haproxy -c -f {main} -f {confd}');
   });
 });
 
