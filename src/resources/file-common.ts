@@ -161,3 +161,23 @@ export function putFileFragment(f: ManagedFile, ctx: ScriptContext): string {
   ];
   return `_put ${args.map(quote).join(' ')} ${heredoc(f.content, ctx.nonce, ' || return 1')}`;
 }
+
+/**
+ * `content` or `src` (a template), for step types whose file is text they own
+ * (`sudoers`, `systemd_unit`): the check and the prepare they share.
+ */
+export const inlineOrTemplate = {
+  check(s: { state?: string | undefined; content?: string | undefined; src?: string | undefined }): string | null {
+    if (s.state === 'absent') return null;
+    if ((s.content === undefined) === (s.src === undefined)) return 'give exactly one of `content` (inline text) or `src` (a template under templates/)';
+    return null;
+  },
+  async prepare<S extends { state?: string | undefined; content?: string | undefined; src?: string | undefined }>(
+    s: S,
+    ctx: { renderTemplate(src: string): Promise<string> },
+  ): Promise<S> {
+    if (s.src === undefined || s.state === 'absent') return s;
+    const { src, ...rest } = s;
+    return { ...rest, content: await ctx.renderTemplate(src) } as S;
+  },
+};

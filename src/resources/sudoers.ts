@@ -6,7 +6,7 @@
  * a step "succeed" while granting nothing.
  */
 import { z } from 'zod';
-import { diffManagedFile, fileFacts, putFileFragment, type ManagedFile } from './file-common.js';
+import { diffManagedFile, fileFacts, putFileFragment, type ManagedFile, inlineOrTemplate } from './file-common.js';
 import type { ResourceType } from './types.js';
 
 export const SUDOERS_DIR = '/etc/sudoers.d';
@@ -44,16 +44,8 @@ export const sudoersResource: ResourceType<SudoersSpec> = {
   kind: 'sudoers',
   schema,
   id: (s) => `sudoers ${SUDOERS_DIR}/${s.name}`,
-  check(s) {
-    if (s.state === 'absent') return null;
-    if ((s.content === undefined) === (s.src === undefined)) return 'give exactly one of `content` (inline text) or `src` (a template under templates/)';
-    return null;
-  },
-  async prepare(s, ctx) {
-    if (s.src === undefined || s.state === 'absent') return s;
-    const { src, ...rest } = s;
-    return { ...rest, content: await ctx.renderTemplate(src) };
-  },
+  check: inlineOrTemplate.check,
+  prepare: (s, ctx) => inlineOrTemplate.prepare(s, ctx),
   facts: (s) => fileFacts(`${SUDOERS_DIR}/${s.name}`),
   diff: (s, facts, ctx) => diffManagedFile('sudoers', sudoersManaged(s), facts, ctx),
   apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx),

@@ -5,7 +5,7 @@
  * the next `service` step (or the end of the script) runs it once.
  */
 import { z } from 'zod';
-import { diffManagedFile, fileFacts, modeSchema, putFileFragment, type ManagedFile } from './file-common.js';
+import { diffManagedFile, fileFacts, modeSchema, putFileFragment, type ManagedFile, inlineOrTemplate } from './file-common.js';
 import { quote } from './sh.js';
 import type { ResourceType } from './types.js';
 
@@ -40,16 +40,8 @@ export const systemdUnitResource: ResourceType<SystemdUnitSpec> = {
   kind: 'systemd_unit',
   schema,
   id: (s) => `systemd_unit ${unitDest(s)}`,
-  check(s) {
-    if (s.state === 'absent') return null;
-    if ((s.content === undefined) === (s.src === undefined)) return 'give exactly one of `content` (inline text) or `src` (a template under templates/)';
-    return null;
-  },
-  async prepare(s, ctx) {
-    if (s.src === undefined || s.state === 'absent') return s;
-    const { src, ...rest } = s;
-    return { ...rest, content: await ctx.renderTemplate(src) };
-  },
+  check: inlineOrTemplate.check,
+  prepare: (s, ctx) => inlineOrTemplate.prepare(s, ctx),
   facts: (s) => fileFacts(unitDest(s)),
   diff: (s, facts, ctx) => diffManagedFile('systemd_unit', managed(s), facts, ctx),
   apply(change, ctx) {
