@@ -23,6 +23,7 @@ import { fingerprint, loadKnownHosts, lookup } from '../transport/known-hosts.js
 import { connectSsh, type ConnectSshOptions } from '../transport/ssh.js';
 import { printError } from './errors.js';
 import { lockHolder, sshTarget } from './jobs.js';
+import { promptHidden } from './prompt.js';
 
 export interface BootstrapCommandOptions {
   host?: string;
@@ -99,40 +100,6 @@ function isAuthRefusal(e: unknown): boolean {
   if (!(e instanceof ConnectionError)) return false;
   const level = (e.cause as { level?: string } | undefined)?.level;
   return level === 'client-authentication' || / no credentials for /.test(e.message);
-}
-
-/** Reads a line from the terminal without echo. */
-function promptHidden(question: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stdin = process.stdin;
-    process.stderr.write(question);
-    stdin.setRawMode(true);
-    stdin.resume();
-    stdin.setEncoding('utf8');
-    let value = '';
-    const onData = (chunk: string) => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n') {
-          cleanup();
-          process.stderr.write('\n');
-          return resolve(value);
-        }
-        if (ch === '\u0003') {
-          cleanup();
-          process.stderr.write('\n');
-          return reject(new ProvisionError('E_INTERRUPTED', 'interrupted at the password prompt'));
-        }
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-        else value += ch;
-      }
-    };
-    const cleanup = () => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-    };
-    stdin.on('data', onData);
-  });
 }
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;

@@ -7,6 +7,7 @@ import { ListrReporter } from '../report/listr.js';
 import { PlainReporter } from '../report/plain.js';
 import { Redactor } from '../report/redact.js';
 import { printError } from './errors.js';
+import { askMissingSecrets } from './ask-secrets.js';
 import { buildJobs, lockHolder } from './jobs.js';
 
 export interface RunCommandOptions {
@@ -28,6 +29,8 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     const inv = await loadInventory(inventoryFile);
     redactor = new Redactor(inv.secretValues);
     const hosts = inv.select(opts.limit);
+    const typed = await askMissingSecrets(hosts);
+    redactor = new Redactor([...inv.secretValues, ...typed]);
     built = await buildJobs(inv, hosts, {
       onNewHostKey: (k) => process.stderr.write(`${k.host}: recorded new host key ${k.fingerprint} in ${k.file}\n`),
     });
