@@ -120,8 +120,13 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       }
       for (const ev of seen.events) {
         const key = `${ev.type} ${ev.index}`;
-        if (ev.type === 'begin' || reported.has(key)) continue;
+        if (reported.has(key)) continue;
         reported.add(key);
+        if (ev.type === 'begin') {
+          const o = byIndex.get(ev.index);
+          if (o) reporter.stepStart?.(job.name, o);
+          continue;
+        }
         if (ev.type === 'hok' || ev.type === 'hfailed') {
           const h: HandlerOutcome = { name: script.handlers[ev.index]!, status: ev.type === 'hok' ? 'changed' : 'failed' };
           if (ev.output) h.error = ev.output.trim();

@@ -101,6 +101,8 @@ export interface Reporter {
    * apply notified but never completed.
    */
   hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers?: string[]): void;
+  /** A step began on the host (live displays show what is running). */
+  stepStart?(host: string, outcome: StepOutcome): void;
   stepDone(host: string, outcome: StepOutcome): void;
   handlerDone(host: string, outcome: HandlerOutcome): void;
   hostDone(result: HostResult): void;

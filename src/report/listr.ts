@@ -14,7 +14,7 @@ import { summaryTable } from './summary.js';
 interface HostSlot {
   task?: ListrTaskWrapper<unknown, any, any>;
   done?: (r: HostResult) => void;
-  counts: { changed: number; total: number };
+  counts: { started: number; total: number };
 }
 
 export class ListrReporter implements Reporter {
@@ -48,7 +48,7 @@ export class ListrReporter implements Reporter {
 
   private slot(host: string): HostSlot {
     let s = this.slots.get(host);
-    if (!s) this.slots.set(host, (s = { counts: { changed: 0, total: 0 } }));
+    if (!s) this.slots.set(host, (s = { counts: { started: 0, total: 0 } }));
     return s;
   }
   private title(host: string, text: string): void {
@@ -62,13 +62,15 @@ export class ListrReporter implements Reporter {
     this.title(host, phase === 'connect' ? 'connecting' : phase === 'probe' ? 'probing' : 'applying');
   }
   hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers: string[] = []): void {
-    this.slot(host).counts = { changed: 0, total: changes.length };
+    this.slot(host).counts = { started: 0, total: changes.length };
     this.pending.set(host, planLines(host, changes, steps, pendingHandlers, this.opts));
   }
-  stepDone(host: string, o: StepOutcome): void {
+  stepStart(host: string, o: StepOutcome): void {
     const s = this.slot(host);
-    s.counts.changed++;
-    this.title(host, `applying ${s.counts.changed}/${s.counts.total}: ${o.name}`);
+    s.counts.started++;
+    this.title(host, `applying ${s.counts.started}/${s.counts.total}: ${o.name}`);
+  }
+  stepDone(host: string, o: StepOutcome): void {
     if (o.status === 'failed') this.pending.get(host)?.push(`${host}: FAILED ${o.name}\n${(o.error ?? '').replace(/^/gm, '    ')}`);
   }
   handlerDone(host: string, h: HandlerOutcome): void {

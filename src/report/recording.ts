@@ -6,6 +6,7 @@ export type RecordedEvent =
   | { event: 'hostStart'; host: string }
   | { event: 'hostPhase'; host: string; phase: string }
   | { event: 'hostPlan'; host: string; changes: Change[]; pendingHandlers: string[] }
+  | { event: 'stepStart'; host: string; index: number }
   | { event: 'stepDone'; host: string; outcome: StepOutcome }
   | { event: 'handlerDone'; host: string; outcome: HandlerOutcome }
   | { event: 'hostDone'; result: HostResult }
@@ -21,6 +22,9 @@ export class RecordingReporter implements Reporter {
   }
   hostPlan(host: string, changes: Change[], _steps?: unknown, pendingHandlers: string[] = []): void {
     this.events.push({ event: 'hostPlan', host, changes, pendingHandlers });
+  }
+  stepStart(host: string, outcome: StepOutcome): void {
+    this.events.push({ event: 'stepStart', host, index: outcome.index });
   }
   stepDone(host: string, outcome: StepOutcome): void {
     this.events.push({ event: 'stepDone', host, outcome: { ...outcome } });

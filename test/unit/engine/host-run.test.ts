@@ -63,6 +63,9 @@ describe('runHost with real sh', () => {
     expect(first.status).toBe('changed');
     expect(first.execs).toBe(2);
     expect(first.steps.map((s) => s.status)).toEqual(['changed', 'changed', 'changed', 'changed', 'changed', 'changed']);
+    // live displays learn each step as it begins, before its result
+    const order = rec.events.filter((e) => e.event === 'stepStart' || e.event === 'stepDone').map((e) => (e.event === 'stepStart' ? `start ${e.index}` : `done ${e.outcome.index}`));
+    expect(order.slice(0, 4)).toEqual(['start 0', 'done 0', 'start 1', 'done 1']);
     expect(await readFile(path.join(weird, 'a file\nwith newline'), 'utf8')).toBe('hello $USER `id` \'q\'\n');
     expect(((await stat(weird)).mode & 0o777).toString(8)).toBe('750');
     expect(((await stat(path.join(weird, 'a file\nwith newline'))).mode & 0o777).toString(8)).toBe('640');
