@@ -3,9 +3,7 @@
  * lab bridge, answering every request on port 8080 with its name and a newline. Runs on
  * the controller (`ip netns exec`), so it costs no container boot.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { sleep } from './exec.js';
+import { sleep, spawnDetached } from './exec.js';
 import { processRunning } from './cleanup.js';
 
 export const BACKEND_PORT = 8080;
@@ -21,23 +19,11 @@ process.on('SIGTERM', () => process.exit(0));
 
 /** Starts the server inside `netns` (detached, output to `logPath`); returns its pid. */
 export async function startBackendServer(name: string, netns: string, logPath: string): Promise<number> {
-  const fd = openSync(logPath, 'a');
-  try {
-    // `ip netns exec` execs node in place, so the pid is the server's own.
-    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', SERVER_SOURCE], {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, PROVISION_BACKEND_NAME: name },
-    });
-    const pid = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('spawn', () => resolve(child.pid ?? -1));
-    });
-    child.unref();
-    return pid;
-  } finally {
-    closeSync(fd);
-  }
+  // `ip netns exec` execs node in place, so the pid is the server's own.
+  return spawnDetached('ip', ['netns', 'exec', netns, process.execPath, '-e', SERVER_SOURCE], logPath, {
+    ...process.env,
+    PROVISION_BACKEND_NAME: name,
+  });
 }
 
 /** Polls the backend from the controller until it answers with its name. */

@@ -3,12 +3,10 @@
  * hostname, machine id, ssh host key, authorized key), booted by systemd-nspawn inside
  * the network namespace prepared for it.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, sleep } from './exec.js';
+import { run, sleep, spawnDetached } from './exec.js';
 import { processRunning } from './cleanup.js';
 import { generateKey, readPublicKey, sshRun, type SshFiles } from './ssh.js';
 
@@ -85,32 +83,21 @@ export async function startNspawn(
   paths: ContainerPaths,
   netns: string,
 ): Promise<number> {
-  const fd = openSync(paths.log, 'a');
-  try {
-    const child = spawn(
-      'systemd-nspawn',
-      [
-        '-D', paths.merged,
-        '--boot',
-        '--register=no',
-        '--keep-unit',
-        // nspawn keys host-side state (/run/systemd/nspawn/propagate/MACHINE) by machine
-        // name: make it unique per run, and give the container its plain name as hostname.
-        `--machine=${machine}`,
-        `--hostname=${name}`,
-        `--network-namespace-path=/run/netns/${netns}`,
-      ],
-      { detached: true, stdio: ['ignore', fd, fd] },
-    );
-    const pid = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('spawn', () => resolve(child.pid ?? -1));
-    });
-    child.unref();
-    return pid;
-  } finally {
-    closeSync(fd);
-  }
+  return spawnDetached(
+    'systemd-nspawn',
+    [
+      '-D', paths.merged,
+      '--boot',
+      '--register=no',
+      '--keep-unit',
+      // nspawn keys host-side state (/run/systemd/nspawn/propagate/MACHINE) by machine
+      // name: make it unique per run, and give the container its plain name as hostname.
+      `--machine=${machine}`,
+      `--hostname=${name}`,
+      `--network-namespace-path=/run/netns/${netns}`,
+    ],
+    paths.log,
+  );
 }
 
 /**

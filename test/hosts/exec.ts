@@ -4,6 +4,7 @@
  * non-zero exit unless `allowFail` is set, in which case the caller inspects `exitCode`.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 
 export interface RunResult {
   exitCode: number;
@@ -85,5 +86,24 @@ export function pidAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Starts a long-lived process in its own session (a terminal Ctrl-C reaches our handlers,
+ * not it), stdout and stderr appended to `logPath`; resolves with its pid once spawned.
+ */
+export async function spawnDetached(cmd: string, args: readonly string[], logPath: string, env?: NodeJS.ProcessEnv): Promise<number> {
+  const fd = openSync(logPath, 'a');
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('spawn', () => resolve(child.pid ?? -1));
+    });
+    child.unref();
+    return pid;
+  } finally {
+    closeSync(fd);
   }
 }
