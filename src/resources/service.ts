@@ -96,7 +96,7 @@ export const serviceResource: ResourceType<ServiceSpec> = {
     if (s.state !== undefined && s.state !== 'stopped') {
       lines.push(
         `if ! systemctl is-active --quiet -- ${u}; then`,
-        `  if ! systemctl start -- ${u}; then _err ${quote(`${unitName(s.name)} failed to start:`)}; ${failureDetail(u, false)}; return 1; fi`,
+        `  if ! _unit start ${u}; then _err ${quote(`${unitName(s.name)} failed to start:`)}; ${failureDetail(u, false)}; return 1; fi`,
         `  _changed`,
         `fi`,
       );
@@ -120,7 +120,7 @@ export const serviceResource: ResourceType<ServiceSpec> = {
     return [
       ...skip,
       '_daemon_reload || return 1',
-      `if ! systemctl ${verb} -- ${u}; then _err ${quote(`systemctl ${verb} ${name} failed:`)}; ${failureDetail(u, true)}; return 1; fi`,
+      `if ! _unit ${verb} ${u}; then _err ${quote(`systemctl ${verb} ${name} failed:`)}; ${failureDetail(u, true)}; return 1; fi`,
       ...mark,
       '_changed',
     ].join('\n');

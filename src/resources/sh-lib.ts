@@ -112,6 +112,19 @@ _line() {
   _changed
 }
 
+# _unit VERB UNIT: systemctl VERB, retried once (after a second) only when systemd could
+# not place the new process in the unit's cgroup (exit status 219/CGROUP): a race with the
+# previous instance's cgroup teardown, seen on container hosts (nspawn, LXC) when a unit
+# is restarted right after it stopped. Any other failure is returned at once.
+_unit() {
+  systemctl "$1" -- "$2" && return 0
+  systemctl status --no-pager -n 0 -- "$2" 2>/dev/null | grep -q 'status=219/CGROUP' || return 1
+  _err "$2: systemd could not attach it to its cgroup (status 219/CGROUP); retrying $1 once"
+  sleep 1
+  systemctl reset-failed -- "$2" 2>/dev/null
+  systemctl "$1" -- "$2"
+}
+
 # Units changed in this run: daemon-reload once before the next unit operation.
 _daemon_reload() {
   if [ "$_DR" = 1 ]; then systemctl daemon-reload || return 1; _DR=0; fi
