@@ -1,6 +1,6 @@
 /**
- * Runs once before the suite: builds dist/ so tests that spawn the real CLI run the code
- * under test (npm test also builds; this keeps `npx vitest run` honest).
+ * Runs once before the suite (`npm test` is `vitest run`): builds dist/ so the tests that
+ * spawn the real CLI run the code under test; a type error fails the suite here.
  */
 import { execFileSync } from 'node:child_process';
 

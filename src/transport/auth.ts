@@ -4,6 +4,7 @@
  * Order: ssh-agent first (when enabled and SSH_AUTH_SOCK is set), then identity files in
  * the order given, like OpenSSH.
  */
+import { expandHome } from '../config/paths.js';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import ssh2 from 'ssh2';
@@ -20,10 +21,6 @@ export interface AuthPlan {
   methods: AnyAuthMethod[];
   /** For messages: `agent`, `~/.ssh/id_ed25519`, ... */
   tried: string[];
-}
-
-export function expandHome(path: string): string {
-  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
 }
 
 /** Paths under the home directory shown as `~/...`, shorter in one-line messages. */
@@ -46,7 +43,7 @@ export async function planAuth(
   }
   const passphrase = env[PASSPHRASE_ENV];
   for (const given of target.identityFiles) {
-    const path = expandHome(given);
+    const path = expandHome(given, env);
     let data: Buffer;
     try {
       data = await readFile(path);
