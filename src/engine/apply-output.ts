@@ -16,6 +16,8 @@ export interface ApplyOutput {
   lockState: string | null;
   /** The holder line of a stale lock that this run broke (`--break-lock`). */
   broke: string | null;
+  /** The signal that stopped the broken lock's holder: TERM (it cleaned up after itself) or KILL. */
+  brokeBy: string | null;
   /** The script's private temp dir (`$_T`), where the controller drops the stop flag. */
   tempDir: string | null;
   /** Step index that was about to start when the script saw the stop flag. */
@@ -34,6 +36,7 @@ export function parseApplyOutput(stdout: string, nonce: string): ApplyOutput {
     locked: null,
     lockState: null,
     broke: null,
+    brokeBy: null,
     tempDir: null,
     stopped: null,
     lockError: false,
@@ -56,6 +59,9 @@ export function parseApplyOutput(stdout: string, nonce: string): ApplyOutput {
       }
       case 'broke':
         out.broke = line.slice(`${marker}broke `.length).trim();
+        break;
+      case 'brokeby':
+        out.brokeBy = a ?? null;
         break;
       case 'lockerror':
         out.lockError = true;

@@ -77,7 +77,7 @@ _pstat() {
   read -r _st < "/proc/$1/stat" 2>/dev/null || return 1
   _st=${"$"}{_st##*) }
   set -- $_st
-  _pp=$2; _pg=$3; _ps=${"$"}{20}
+  _pz=$1; _pp=$2; _pg=$3; _ps=${"$"}{20}
 }
 _session() {
   _p=$1; _first=
@@ -98,12 +98,16 @@ _lockstate() {
   if [ -z "$_hp" ]; then echo "stale: the holder recorded no apply process"; return; fi
   if ! _pstat "$_hp"; then echo "stale: its apply process $_hp is gone"; return; fi
   if [ "$_ps" != "$_hs" ]; then echo "stale: pid $_hp is no longer the apply that took the lock"; return; fi
-  if [ -n "$_hq" ] && [ "$_hq" != 0 ] && [ ! -d "/proc/$_hq" ]; then
+  # A session that has exited but is not yet reaped (a zombie) is gone too.
+  if [ -n "$_hq" ] && [ "$_hq" != 0 ] && ! { _pstat "$_hq" && [ "$_pz" != Z ]; }; then
     echo "stale: its controller is gone (SSH session $_hq ended; apply process $_hp still running)"; return
   fi
   echo live
 }
-# _breaklock FILE: stop every process that holds FILE open (this shell excepted), then take it.
+# _breaklock FILE HOLDER: stop every process that holds FILE open (this shell excepted),
+# then take it. TERM first, with time to run the holder's EXIT trap (it removes what it
+# staged); KILL only if it has not let go after $_GRACE s, and then this shell runs the
+# cleanup script the holder left in its work dir (recorded as work= in its holder line).
 _breaklock() {
   _lf=$(readlink -f -- "$1") || return 1
   _pat=$(printf '%s' "$_lf" | sed 's/[][*?\\]/\\&/g')
@@ -114,7 +118,15 @@ _breaklock() {
       [ "$_h" = $$ ] && continue
       if _pstat "$_h" && [ "$_pg" -gt 1 ] && [ "$_pg" != "$_mypg" ]; then kill -s $_sig -- "-$_pg" 2>/dev/null; else kill -s $_sig "$_h" 2>/dev/null; fi
     done
-    flock -w 5 9 && return 0
+    if [ $_sig = TERM ]; then _wait=$_GRACE; else _wait=5; fi
+    if flock -w $_wait 9; then
+      printf '%s brokeby %s\n' "$_M" "$_sig"
+      _w=$(_kv work "$2")
+      case $_w in
+        /tmp/.provision-*) if [ -f "$_w/cleanup" ] && [ -O "$_w/cleanup" ] && [ ! -L "$_w" ]; then sh "$_w/cleanup" "$_w" </dev/null >/dev/null 2>&1 9>&-; fi ;;
+      esac
+      return 0
+    fi
   done
   return 1
 }
@@ -185,6 +197,8 @@ export interface ApplyScriptOptions {
   holder: string;
   /** Stop a stale holder of the lock and take it (`--break-lock`); a live holder is never touched. */
   breakLock?: boolean;
+  /** Seconds a stale holder gets after SIGTERM to clean up before SIGKILL (default 30). */
+  breakLockGraceS?: number | undefined;
   /** Handlers an earlier apply notified but never completed: run them in this one. */
   pending?: string[];
 }
@@ -242,10 +256,14 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   }
   const rmStages = [...new Set(allStages)].map(quote).join(' ');
   const rmViews = [...new Set(allViews)].map(quote).join(' ');
+  // Run with the work dir as $1 (from the EXIT trap, or by a breaker of this run's lock).
+  const cleanup = `rm -rf -- "$1" ${rmViews}\nrm -f -- ${rmStages || '/dev/null/none'}`;
   parts.push(
     `_T=$(mktemp -d /tmp/.provision-${nonce}.XXXXXX) || exit 70`,
-    // A function, not a trap string: the quoted paths may themselves contain quotes.
-    `_cleanup() {\n  rm -rf -- "$_T" ${rmViews}\n  rm -f -- ${rmStages || '/dev/null/none'}\n}`,
+    // A function, not a trap string: the quoted paths may themselves contain quotes. The
+    // same commands are left in the work dir for a \`--break-lock\` that must KILL this shell.
+    `_cleanup() {\nset -- "$_T"\n${cleanup}\n}`,
+    `cat > "$_T/cleanup" <<'_PROVISION_${nonce}_CLEANUP'\n${cleanup}\n_PROVISION_${nonce}_CLEANUP`,
     `trap _cleanup EXIT`,
     `trap 'exit 130' INT HUP TERM`,
     `mkdir -p -- ${quote(path.posix.dirname(job.lockFile))} 2>/dev/null`,
@@ -253,12 +271,13 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     `if ! flock -n 9; then`,
     `  _held=; read -r _held < ${quote(job.lockFile)} 2>/dev/null; _state=$(_lockstate "$_held" 9>&-)`,
     opts.breakLock
-      ? `  case $_state in stale*) printf '%s broke %s\\n' "$_M" "$_held"; _breaklock ${quote(job.lockFile)} || { printf '%s lockerror\\n' "$_M"; exit 75; } ;; *) false ;; esac ||`
+      ? `  case $_state in stale*) printf '%s broke %s\\n' "$_M" "$_held"; _GRACE=${Math.max(1, Math.round(opts.breakLockGraceS ?? 30))}; _breaklock ${quote(job.lockFile)} "$_held" || { printf '%s lockerror\\n' "$_M"; exit 75; } ;; *) false ;; esac ||`
       : `  false ||`,
     `  { printf '%s locked\\n%s\\n%s lockend %s\\n' "$_M" "$_held" "$_M" "$_state"; exit 75; }`,
     `fi`,
-    `_pstat $$; _session $$`,
-    `printf '%s remote_pid=%s remote_start=%s session=%s\\n' ${quote(holder)} $$ "$_ps" "$_sess" > ${quote(job.lockFile)}`,
+    // This shell's start time, read before _session walks (and re-reads) its ancestors.
+    `_pstat $$; _mystart=$_ps; _session $$`,
+    `printf '%s remote_pid=%s remote_start=%s session=%s work=%s\\n' ${quote(holder)} $$ "$_mystart" "$_sess" "$_T" > ${quote(job.lockFile)}`,
     `printf '%s start %s\\n' "$_M" "$_T"`,
     ...(opts.pending ?? []).filter((n) => job.handlers.has(n)).map((n) => `_H${handlerIndex(n)}=1`),
     ...bodies,

@@ -93,7 +93,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: outcomes, handlers: [], error: 'interrupted before the apply: nothing was changed' });
 
     reporter.hostPhase(job.name, 'apply');
-    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, pending });
+    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, breakLockGraceS: opts.breakLockGraceS, pending });
     const reported = new Set<string>();
     const handlers: HandlerOutcome[] = [];
     const byIndex = new Map(outcomes.map((o) => [o.index, o]));
@@ -156,7 +156,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     if (parsed.locked !== null) {
       return result({ status: 'failed', steps: outcomes, handlers, error: lockMessage(parsed.locked.split('\n')[0]!, parsed.lockState, opts.breakLock ?? false) });
     }
-    const notes = parsed.broke !== null ? [`broke a stale lock held by: ${parsed.broke}`] : undefined;
+    const notes = parsed.broke !== null ? [brokeNote(parsed.broke, parsed.brokeBy)] : undefined;
     const withNotes = (r: HostResult): HostResult => (notes ? { ...r, notes } : r);
     if (parsed.lockError) return withNotes(result({ status: 'failed', steps: outcomes, handlers, error: `cannot open the lock file ${job.lockFile}` }));
     // A failed set commit: none of the set's files were installed.
@@ -198,6 +198,17 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
 }
 
 /** The lock message: the holder's line, and whether (and how) it can be cleared. */
+/** What `--break-lock` did: whose lock, and how its holder was stopped. */
+export function brokeNote(holder: string, by: string | null): string {
+  const how =
+    by === 'TERM'
+      ? 'its apply stopped on SIGTERM and removed what it had staged'
+      : by === 'KILL'
+        ? 'its apply did not stop on SIGTERM and was killed; what it had staged was removed for it'
+        : 'its apply could not be stopped';
+  return `broke a stale lock held by: ${holder}; ${how}`;
+}
+
 export function lockMessage(holder: string, state: string | null, breakLock: boolean): string {
   const base = `host is locked by another run: ${holder}`;
   if (state?.startsWith('stale')) return `${base} (${state}); re-run with --break-lock to stop it and take the lock`;

@@ -52,6 +52,8 @@ export interface RunOptions {
   holder: string;
   /** `--break-lock`: stop a stale holder of a host's lock and take it over. */
   breakLock?: boolean;
+  /** How long `--break-lock` lets a stale holder clean up after SIGTERM before SIGKILL (default 30 s). */
+  breakLockGraceS?: number;
 }
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'pending';

@@ -49,7 +49,10 @@ async function until(host: TestHost, command: string, what: string): Promise<voi
 
 /** Nothing staged or half-written is left: no `.provision-*` in the managed dir or /tmp. */
 async function expectNoLeftovers(host: TestHost): Promise<void> {
-  expect(await sh(host, `ls -A ${ROOT} /tmp | grep -F .provision- || true`)).toBe('');
+  const left = await sh(host, `ls -A ${ROOT} /tmp | grep -F .provision- || true`);
+  // On failure, say what is left and what still runs, so a CI log alone explains it.
+  const why = left ? await sh(host, `ls -la /tmp/.provision-* ${ROOT}; ps -eo pid,pgid,stat,etime,args; cat ${LOCK}`) : '';
+  expect(left, why).toBe('');
 }
 
 /** The lock is free (another flock gets it at once) and holds no holder line. */
@@ -108,6 +111,7 @@ describe('the lock', () => {
     const broke = await provision('apply', next, '--break-lock');
     expect(broke.code, broke.output).toBe(0);
     expect(broke.output).toContain(`f1: note: broke a stale lock held by: controller=${os.hostname()}`);
+    expect(broke.output).toMatch(/f1: note: broke a stale lock held by: .* work=\/tmp\/\.provision-\w+\.\w+; its apply stopped on SIGTERM and removed what it had staged/);
     // The stale shell and its waiting step are gone; nothing it staged is left.
     expect(await sh(f1, `kill -0 ${holderPid} 2>/dev/null && echo alive; pgrep -f 'go-[3]' || true`)).toBe('');
     await expectNoLeftovers(f1);

@@ -1,7 +1,7 @@
 /** The apply output parser's fault markers, and the lock message built from them. */
 import { describe, expect, it } from 'vitest';
 import { parseApplyOutput } from '../../../src/engine/apply-output.js';
-import { lockMessage } from '../../../src/engine/host-run.js';
+import { brokeNote, lockMessage } from '../../../src/engine/host-run.js';
 
 const N = '0123456789abcdef';
 const m = (rest: string) => `@@${N} ${rest}`;
@@ -27,7 +27,12 @@ describe('parseApplyOutput: faults', () => {
     expect(lockMessage(holder, 'live', true)).toBe(`host is locked by another run: ${holder} (running, its controller connected; --break-lock only clears stale locks)`);
   });
 
-  it('reports a broken stale lock', () => {
-    expect(parseApplyOutput([m('broke controller=x pid=1'), m('start /tmp/.provision-0123456789abcdef.x'), ''].join('\n'), N).broke).toBe('controller=x pid=1');
+  it('reports a broken stale lock and how its holder was stopped', () => {
+    const out = parseApplyOutput([m('broke controller=x pid=1'), m('brokeby KILL'), m('start /tmp/.provision-0123456789abcdef.x'), ''].join('\n'), N);
+    expect(out).toMatchObject({ broke: 'controller=x pid=1', brokeBy: 'KILL' });
+    expect(brokeNote(out.broke!, out.brokeBy)).toBe(
+      'broke a stale lock held by: controller=x pid=1; its apply did not stop on SIGTERM and was killed; what it had staged was removed for it',
+    );
+    expect(brokeNote('controller=x', 'TERM')).toBe('broke a stale lock held by: controller=x; its apply stopped on SIGTERM and removed what it had staged');
   });
 });
