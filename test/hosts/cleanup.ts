@@ -119,10 +119,26 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** A container that did not power off in time: its console says what systemd waited for. */
+function reportStubborn(runId: string, pids: number[]): void {
+  const hostsDir = join(runDirOf(runId), 'hosts');
+  const tails = (existsSync(hostsDir) ? readdirSync(hostsDir) : []).map((name) => {
+    let log = '(no console log)';
+    try {
+      log = readFileSync(join(hostsDir, name, 'nspawn.log'), 'utf8').split('\n').slice(-25).join('\n');
+    } catch {
+      // not booted yet
+    }
+    return `--- ${name} console (last 25 lines):\n${log}`;
+  });
+  process.stderr.write(`[lab] ${runId}: nspawn ${pids.join(', ')} did not power off in ${NSPAWN_STOP_MS / 1000} s; killing it\n${tails.join('\n')}\n`);
+}
+
 async function killEverything(runId: string, knownPids: number[]): Promise<void> {
   // Containers power off on SIGTERM to nspawn; give them the time a clean shutdown takes.
   const nspawn = [...new Set([...knownPids, ...nspawnPidsOf(runId)])].filter(processRunning);
   const stubborn = await signalAndWait(nspawn, NSPAWN_STOP_MS);
+  if (stubborn.length > 0) reportStubborn(runId, stubborn);
   for (const pid of stubborn) killQuietly(pid, 'SIGKILL');
   // Backends and anything a container left behind: in the namespaces or rooted in overlays.
   const rest = [...netnsOf(runId).flatMap(netnsPids), ...pidsRootedUnder(runDirOf(runId))].filter(processRunning);

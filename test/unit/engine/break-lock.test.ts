@@ -23,6 +23,7 @@ import { LocalConnection } from '../../support/local-connection.js';
  * wrapper stands for the SSH session, so killing it makes the apply's lock stale.
  */
 class SessionConnection implements Connection {
+  readonly hostName = 'local';
   sessions: ChildProcess[] = [];
   exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
     return new Promise((resolve) => {
