@@ -1,6 +1,8 @@
 /**
  * nunjucks with the settings config files need: undefined output is an error
- * (`throwOnUndefined`), no HTML escaping, Jinja-like whitespace control. Every failure
+ * (`throwOnUndefined`), and so is reading an undefined variable anywhere else (`if`, `for`,
+ * a filter's argument: checked before rendering, see template-names.ts), no HTML
+ * escaping, Jinja-like whitespace control. Every failure
  * becomes a ConfigError naming the template file, line, column and, for undefined
  * values, the variable. Extra filters: `quote` (POSIX shell), `to_json`, `b64encode`.
  */
@@ -11,8 +13,16 @@ import { ConfigError, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
 import { shellQuote } from './shell-quote.js';
 import { didYouMean } from './suggest.js';
+import { templateNames, type NameUse } from './template-names.js';
 
 type Path = (string | number)[];
+
+/** A name a template reads, with where to point an error at. */
+interface Read extends NameUse {
+  pos: SourcePos | undefined;
+  /** For a `when`-style expression: the expression, quoted in the error. */
+  expr?: string | undefined;
+}
 
 /** `{{ expr }}` and nothing else: its value is kept as is (lists, numbers, maps). */
 const SINGLE_EXPR = /^\s*\{\{((?:(?!\{\{|\}\})[\s\S])*)\}\}\s*$/;
@@ -52,6 +62,7 @@ export class TemplateEngine {
 
   renderFile(name: string, vars: object, pos?: SourcePos): string {
     const file = path.resolve(this.templatesDir, name);
+    this.checkReads(this.fileReads(name), vars);
     try {
       return this.env.render(name, vars);
     } catch (err) {
@@ -87,6 +98,7 @@ export class TemplateEngine {
   }
 
   renderString(text: string, vars: object, pos?: SourcePos): string {
+    this.checkReads(this.stringReads(text, pos), vars);
     try {
       return this.compiled(text).render(vars);
     } catch (err) {
@@ -96,6 +108,7 @@ export class TemplateEngine {
 
   /** Value of a nunjucks expression (no braces): `backends | length > 0` -> true. */
   evaluate(expr: string, vars: object, pos?: SourcePos): unknown {
+    this.checkReads(this.stringReads(`{{ ${CAPTURE}((${expr})) }}`, pos, expr), vars);
     this.captured = undefined;
     try {
       this.compiled(`{{ ${CAPTURE}((${expr})) }}`).render(vars);
@@ -110,6 +123,62 @@ export class TemplateEngine {
     const out = this.captured as { value: unknown } | undefined;
     this.captured = undefined;
     return out?.value;
+  }
+
+  /**
+   * Names each template reads, at their first use, cached for the run. A template that
+   * does not parse reads nothing here: rendering it reports the syntax error.
+   */
+  private readonly reads = new Map<string, Read[]>();
+
+  private fileReads(name: string, seen = new Set<string>()): Read[] {
+    const cached = this.reads.get(`file:${name}`);
+    if (cached) return cached;
+    seen.add(name);
+    const file = path.resolve(this.templatesDir, name);
+    const source = readSource(file);
+    const out: Read[] = [];
+    const names = source === undefined ? undefined : this.names(source);
+    if (names) {
+      for (const u of names.reads) out.push({ ...u, pos: { file: displayPath(file), line: u.line, col: u.col } });
+      // An included template reads the same context.
+      for (const inc of names.includes) if (!seen.has(inc)) out.push(...this.fileReads(inc, seen));
+    }
+    this.reads.set(`file:${name}`, out);
+    return out;
+  }
+
+  private stringReads(text: string, base: SourcePos | undefined, expr?: string): Read[] {
+    const key = `string:${base ? `${base.file}:${base.line}:${base.col}` : ''}:${text}`;
+    let out = this.reads.get(key);
+    if (!out) {
+      out = (this.names(text)?.reads ?? []).map((u) => ({
+        ...u,
+        expr,
+        // A string's lines are relative to where it sits in its YAML file.
+        pos: base && !expr ? (u.line > 1 ? { file: base.file, line: base.line + u.line - 1, col: u.col } : { file: base.file, line: base.line, col: base.col + u.col - 1 }) : base,
+      }));
+      this.reads.set(key, out);
+    }
+    return out;
+  }
+
+  private names(source: string): ReturnType<typeof templateNames> | undefined {
+    try {
+      return templateNames(source, [CAPTURE]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The first name a template reads that `vars` does not define is an error, wherever it is read. */
+  private checkReads(reads: Read[], vars: object): void {
+    const missing = reads.find((r) => !(r.name in vars));
+    if (!missing) return;
+    const known = Object.keys(vars);
+    const hint = didYouMean(missing.name, known) ?? undefinedHint(missing.name);
+    const where = missing.expr !== undefined && missing.expr.trim() !== missing.name ? ` in \`${missing.expr.trim()}\`` : '';
+    throw new ConfigError(`undefined variable \`${missing.name}\`${where}`, missing.pos, hint);
   }
 
   /** Renders every string inside `value`; `"{{ expr }}"` alone keeps the expression's type. */

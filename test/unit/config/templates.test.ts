@@ -25,9 +25,27 @@ describe('TemplateEngine.renderFile', () => {
 
   it('names the template, line, column and variable when a variable is undefined', () => {
     const e = thrown(() => engine.renderFile('undefined.njk', { backends: [{ name: 'a' }] }, stepPos));
-    expect(e.pos).toEqual({ file: shown('valid/templates/undefined.njk'), line: 6, col: 11 });
+    // Found before rendering: the position is the name's own.
+    expect(e.pos).toEqual({ file: shown('valid/templates/undefined.njk'), line: 6, col: 14 });
     expect(e.problem).toBe('undefined variable `balance_algo`');
-    expect(e.shortMessage).toMatch(/undefined\.njk:6:11: undefined variable `balance_algo`/);
+    expect(e.shortMessage).toMatch(/undefined\.njk:6:14: undefined variable `balance_algo`/);
+  });
+
+  it('refuses an undefined variable read by `if` or `for`, where nothing is output, also in an included template', () => {
+    const e = thrown(() => engine.renderFile('maint.njk', { backends: [] }, stepPos));
+    expect(e.pos).toEqual({ file: shown('valid/templates/maint.njk'), line: 2, col: 7 });
+    expect(e.problem).toBe('undefined variable `maintenance_mode`');
+    const inc = thrown(() => engine.renderFile('maint.njk', { maintenance_mode: false, backends: [] }, stepPos));
+    expect(inc.pos).toEqual({ file: shown('valid/templates/servers.njk'), line: 1, col: 13 });
+    expect(inc.problem).toBe('undefined variable `backned`');
+    expect(inc.hint).toBe('did you mean `backends`?');
+    expect(engine.renderFile('maint.njk', { maintenance_mode: true, backned: [{ name: 'a' }] })).toBe('global\n  # maintenance\n  server a\n');
+  });
+
+  it('accepts names bound in the template and names guarded by `is defined` or `default`', () => {
+    const out = engine.renderFile('guarded.njk', { base_port: 8000, backends: [{ name: 'b' }, { name: 'a' }] });
+    expect(out).toBe('server a weight 1 port 8001 1 none\nserver b weight 1 port 8001 2 none\n');
+    expect(engine.renderFile('guarded.njk', { base_port: 1, backends: [], extra: 'x', tag: 't' })).toBe('x');
   });
 
   it('reports a template syntax error with its position', () => {
@@ -54,16 +72,25 @@ describe('TemplateEngine strings, expressions and values', () => {
   it('reports an undefined expression at the given position', () => {
     const e = thrown(() => engine.evaluate('nothere.x', {}, stepPos));
     expect(e.pos).toEqual(stepPos);
-    expect(e.problem).toBe('`nothere.x` is undefined');
+    expect(e.problem).toBe('undefined variable `nothere` in `nothere.x`');
+  });
+
+  it('refuses an undefined variable in a condition that would otherwise just be false', () => {
+    const e = thrown(() => engine.evaluate('enabled and mantenance', { enabled: false, maintenance: true }, stepPos));
+    expect(e.pos).toEqual(stepPos);
+    expect(e.problem).toBe('undefined variable `mantenance` in `enabled and mantenance`');
+    expect(e.hint).toBe('did you mean `maintenance`?');
+    expect(engine.evaluate('flag is defined and flag', {})).toBe(false);
+    expect(engine.evaluate("(mode | default('dns')) == 'dns'", {})).toBe(true);
   });
 
   it('renders strings and shifts template lines to the YAML position', () => {
     expect(engine.renderString('port {{ p }}', { p: 80 })).toBe('port 80');
     const e = thrown(() => engine.renderString('a\nb {{ zz }}', {}, stepPos));
-    expect(e.pos).toEqual({ file: 'playbooks/lb.yaml', line: 11, col: 3 });
+    expect(e.pos).toEqual({ file: 'playbooks/lb.yaml', line: 11, col: 6 });
     expect(e.problem).toBe('undefined variable `zz`');
     const e1 = thrown(() => engine.renderString('x {{ zz }}', {}, stepPos));
-    expect(e1.pos).toEqual({ file: 'playbooks/lb.yaml', line: 10, col: 9 });
+    expect(e1.pos).toEqual({ file: 'playbooks/lb.yaml', line: 10, col: 12 });
   });
 
   it('renders values deeply; a lone {{ expr }} keeps its type', () => {

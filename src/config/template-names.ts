@@ -1,0 +1,150 @@
+/**
+ * The variables a nunjucks template reads from its context, found in its syntax tree.
+ * nunjucks' `throwOnUndefined` only catches an undefined value that is output: a typo in
+ * `{% for b in backned %}` or `{% if maintenance_mdoe %}` renders nothing and no error.
+ * Ansible (Jinja's StrictUndefined) refuses both; so do we, before anything renders.
+ *
+ * Deliberately lenient where a static view cannot be sure, so that no valid template is
+ * refused: a name bound anywhere in the template (`set`, a loop variable, a macro or its
+ * arguments, an import) counts as bound everywhere, and a name guarded anywhere
+ * (`x is defined`, `x is undefined`, `x | default(...)`) may be used anywhere. Only
+ * top-level names are checked; a missing attribute (`b.port`) is still caught when output.
+ */
+import nunjucks from 'nunjucks';
+
+interface Node {
+  typename: string;
+  fields: string[];
+  lineno: number;
+  colno: number;
+  value?: unknown;
+  [field: string]: unknown;
+}
+
+/** A top-level name the template reads, at its first use (1-based line and column). */
+export interface NameUse {
+  name: string;
+  line: number;
+  col: number;
+}
+
+export interface TemplateNames {
+  /** Free names, each at its first unguarded use. */
+  reads: NameUse[];
+  /** Literal names of included templates (`{% include "x.j2" %}`): they read the same context. */
+  includes: string[];
+}
+
+/** Names nunjucks itself provides inside a render. */
+const BUILTINS = new Set(['range', 'cycler', 'joiner', 'loop', 'caller', 'super', 'true', 'false', 'none', 'True', 'False', 'None']);
+const GUARD_TESTS = new Set(['defined', 'undefined']);
+const GUARD_FILTERS = new Set(['default', 'd']);
+
+const parser = (nunjucks as unknown as { parser: { parse(src: string, extensions?: unknown[], opts?: object): Node } }).parser;
+
+function isNode(v: unknown): v is Node {
+  return typeof v === 'object' && v !== null && typeof (v as Node).typename === 'string';
+}
+
+function symbolName(v: unknown): string | undefined {
+  return isNode(v) && v.typename === 'Symbol' && typeof v.value === 'string' ? v.value : undefined;
+}
+
+/** Parses `source` (throws nunjucks' own syntax error) and lists what it reads. */
+export function templateNames(source: string, extraGlobals: Iterable<string> = []): TemplateNames {
+  const root = parser.parse(source, [], {});
+  const bound = new Set<string>([...BUILTINS, ...extraGlobals]);
+  const guarded = new Set<string>();
+  const uses: NameUse[] = [];
+  const includes: string[] = [];
+
+  const bindTargets = (v: unknown): void => {
+    const n = symbolName(v);
+    if (n) bound.add(n);
+    else if (isNode(v)) for (const f of v.fields) each(v[f], bindTargets);
+  };
+
+  const visit = (node: Node): void => {
+    switch (node.typename) {
+      case 'Symbol':
+        if (typeof node.value === 'string') uses.push({ name: node.value, line: node.lineno + 1, col: node.colno + 1 });
+        return;
+      case 'Pair':
+        // A dict key or a keyword argument's name is not a lookup.
+        if (!symbolName(node.key) && isNode(node.key)) visit(node.key);
+        each(node.value, visit);
+        return;
+      case 'Filter':
+      case 'FilterAsync': {
+        // The filter's name is not a variable; `x | default(...)` guards x.
+        const args = node.args as Node | undefined;
+        const first = (args?.children as unknown[] | undefined)?.[0];
+        const target = symbolName(first);
+        if (target && GUARD_FILTERS.has(symbolName(node.name) ?? '')) guarded.add(target);
+        each(node.args, visit);
+        return;
+      }
+      case 'Is': {
+        const test = symbolName(node.right) ?? symbolName(isNode(node.right) ? node.right.name : undefined);
+        const target = symbolName(node.left);
+        if (target && test && GUARD_TESTS.has(test)) guarded.add(target);
+        else each(node.left, visit);
+        // The test's name is not a variable; its arguments are.
+        if (isNode(node.right) && node.right.typename !== 'Symbol') each(node.right.args, visit);
+        return;
+      }
+      case 'For':
+      case 'AsyncEach':
+      case 'AsyncAll':
+        bindTargets(node.name);
+        break;
+      case 'Set':
+        for (const t of (node.targets as unknown[]) ?? []) bindTargets(t);
+        break;
+      case 'Macro':
+      case 'Caller':
+        bindTargets(node.name);
+        bindTargets(node.args);
+        break;
+      case 'Import':
+        bindTargets(node.target);
+        break;
+      case 'FromImport':
+        for (const n of ((node.names as Node | undefined)?.children as unknown[]) ?? []) {
+          // `from "m" import a as b`: a Pair(a, b); plain `import a`: a Symbol.
+          if (isNode(n) && n.typename === 'Pair') bindTargets(n.value);
+          else bindTargets(n);
+        }
+        return;
+      case 'Include':
+        if (isNode(node.template) && node.template.typename === 'Literal' && typeof node.template.value === 'string') includes.push(node.template.value);
+        break;
+      case 'KeywordArgs':
+        for (const f of node.fields) each(node[f], visit);
+        return;
+    }
+    for (const f of node.fields) {
+      // Binding positions are handled above; their names are not reads.
+      if ((node.typename === 'For' || node.typename === 'AsyncEach' || node.typename === 'AsyncAll') && f === 'name') continue;
+      if (node.typename === 'Set' && f === 'targets') continue;
+      // A macro's arguments (and their defaults) are bound names, not reads.
+      if ((node.typename === 'Macro' || node.typename === 'Caller') && (f === 'name' || f === 'args')) continue;
+      if (node.typename === 'Import' && f === 'target') continue;
+      each(node[f], visit);
+    }
+  };
+  visit(root);
+
+  const seen = new Set<string>();
+  const reads = uses.filter((u) => {
+    if (bound.has(u.name) || guarded.has(u.name) || seen.has(u.name)) return false;
+    seen.add(u.name);
+    return true;
+  });
+  return { reads, includes };
+}
+
+function each(v: unknown, fn: (n: Node) => void): void {
+  if (Array.isArray(v)) for (const c of v) each(c, fn);
+  else if (isNode(v)) fn(v);
+}
