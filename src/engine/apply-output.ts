@@ -3,7 +3,7 @@
  * progress, and a connection lost mid-apply: `running` names the step that was cut).
  */
 export interface ApplyEvent {
-  type: 'begin' | 'ok' | 'changed' | 'failed' | 'hok' | 'hfailed';
+  type: 'begin' | 'ok' | 'changed' | 'failed' | 'hok' | 'hchanged' | 'hfailed';
   index: number;
   rc?: number;
   output?: string;
@@ -81,8 +81,9 @@ export function parseApplyOutput(stdout: string, nonce: string): ApplyOutput {
       case 'ok':
       case 'changed':
       case 'hok':
+      case 'hchanged':
         out.events.push({ type: word, index: Number(a) });
-        if (word !== 'hok') out.running = null;
+        if (word !== 'hok' && word !== 'hchanged') out.running = null;
         break;
       case 'failed':
       case 'hfailed': {

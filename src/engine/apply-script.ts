@@ -57,6 +57,8 @@ _runh() {
   if [ "$_rc" -ne 0 ]; then
     _FAILED=1
     printf '%s hfailed %s %s\n' "$_M" "$1" "$_rc"; base64 -w0 < "$_T/o"; printf '\n'
+  elif [ "$_C" = 1 ]; then
+    printf '%s hchanged %s\n' "$_M" "$1"
   else
     printf '%s hok %s\n' "$_M" "$1"
   fi

@@ -127,8 +127,9 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
           if (o) reporter.stepStart?.(job.name, o);
           continue;
         }
-        if (ev.type === 'hok' || ev.type === 'hfailed') {
-          const h: HandlerOutcome = { name: script.handlers[ev.index]!, status: ev.type === 'hok' ? 'changed' : 'failed' };
+        if (ev.type === 'hok' || ev.type === 'hchanged' || ev.type === 'hfailed') {
+          // `ok`: it ran and had nothing to do (a reload made redundant by a restart).
+          const h: HandlerOutcome = { name: script.handlers[ev.index]!, status: ev.type === 'hok' ? 'ok' : ev.type === 'hchanged' ? 'changed' : 'failed' };
           if (ev.output) h.error = ev.output.trim();
           handlers.push(h);
           reporter.handlerDone(job.name, h);
@@ -188,7 +189,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       const error = `interrupted: ${notRun} step${notRun === 1 ? '' : 's'} not run, from "${next?.name ?? parsed.stopped}" on; re-run to converge`;
       return withNotes(result({ status: 'partial', steps: outcomes, handlers, error }));
     }
-    const anyChanged = outcomes.some((o) => o.status === 'changed') || handlers.length > 0;
+    const anyChanged = outcomes.some((o) => o.status === 'changed') || handlers.some((h) => h.status === 'changed');
     return withNotes(result({ status: anyChanged ? 'changed' : 'ok', steps: outcomes, handlers }));
   } catch (e) {
     return result({ status: 'failed', steps: [], handlers: [], error: (e as Error).message });

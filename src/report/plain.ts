@@ -39,7 +39,7 @@ export class PlainReporter implements Reporter {
     }
   }
   handlerDone(host: string, h: HandlerOutcome): void {
-    this.line(host, `handler ${h.name}: ${h.status === 'failed' ? 'FAILED' : 'ran'}`);
+    this.line(host, `handler ${h.name}: ${h.status === 'failed' ? 'FAILED' : h.status === 'changed' ? 'ran' : 'not needed'}`);
     if (h.error && h.status === 'failed') this.write(this.opts.redactor.redact(h.error.replace(/^/gm, '    ')) + '\n');
   }
   hostDone(r: HostResult): void {

@@ -106,6 +106,10 @@ describe('the load-balancer stack on real Debian hosts', () => {
     for (const kind of ['apt', 'user', 'group', 'systemd_unit', 'service', 'sudoers', 'acl', 'download', 'template', 'directory', 'line', 'command']) {
       expect(kinds, `step type ${kind} changed something`).toContain(kind);
     }
+    // Both HAProxy handlers were notified; the restart (defined first) made the reload redundant.
+    const handlers = new Map((report.hosts[0].handlers as { name: string; status: string }[]).map((h) => [h.name, h.status]));
+    expect([handlers.get('restart haproxy'), handlers.get('reload haproxy')]).toEqual(['changed', 'ok']);
+    expect(r.output).toContain('lb-1: handler reload haproxy: not needed');
   });
 
   it('2. traffic through each LB reaches every backend', async () => {
