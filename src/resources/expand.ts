@@ -60,7 +60,7 @@ function resolveBody(type: ResourceType, def: StepDef | HandlerDef, vars: object
   return parsed.data;
 }
 
-function prepareContext(host: HostConfig, vars: Record<string, unknown>, def: StepDef, deps: ExpandDeps): PrepareContext {
+function prepareContext(host: HostConfig, vars: Record<string, unknown>, def: StepDef | HandlerDef, deps: ExpandDeps): PrepareContext {
   return {
     host: host.name,
     vars,
@@ -183,7 +183,17 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
       continue;
     }
     const spec = resolveBody(type, def, baseVars, deps, errors, true);
-    if (spec !== undefined) handlers.set(name, { name, kind: def.kind, type, spec });
+    if (spec === undefined) continue;
+    let prepared: unknown = spec;
+    try {
+      // The same preparation as a step: a handler's command is refused a secret too.
+      if (type.prepare) prepared = await type.prepare(spec, prepareContext(host, baseVars, def, deps));
+    } catch (e) {
+      if (e instanceof ConfigError) errors.push(e);
+      else errors.push(new ConfigError(`${def.kind}: ${(e as Error).message}`, def.pos));
+      continue;
+    }
+    handlers.set(name, { name, kind: def.kind, type, spec: prepared });
   }
 
   const validateSets = new Map<string, ValidateSet>();

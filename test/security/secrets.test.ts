@@ -74,6 +74,16 @@ beforeAll(async () => {
   - command: { cmd: "logger token={{ canary }}", creates: "{{ root }}/done" }
 `,
   );
+  await writeFile(
+    path.join(dir, 'playbooks', 'secret-in-handler.yaml'),
+    `steps:
+  - file: { dest: "{{ root }}/etc/announced", content: "x" }
+    notify: announce
+handlers:
+  announce:
+    command: { cmd: "logger token={{ canary }}" }
+`,
+  );
   const inventory = (playbook: string) => `settings:
   known_hosts: ${fx.knownHostsPath}
   lock_file: ${dir}/lock
@@ -84,7 +94,7 @@ secrets:
 hosts:
   web-1: { address: 127.0.0.1, playbooks: [${playbook}], vars: { root: ${dir}/root } }
 `;
-  for (const p of ['site', 'failing', 'secret-in-argv']) await writeFile(path.join(dir, 'inventory', `${p}.yaml`), inventory(p));
+  for (const p of ['site', 'failing', 'secret-in-argv', 'secret-in-handler']) await writeFile(path.join(dir, 'inventory', `${p}.yaml`), inventory(p));
   sampler = setInterval(sample, 50);
 }, 120_000);
 
@@ -138,6 +148,14 @@ describe('a secret never leaves the file it belongs in', () => {
     const r = await run('argv', ['apply', 'inventory/secret-in-argv.yaml']);
     expect(r.code, r.output).toBe(1);
     expect(r.stderr).toMatch(/^error: playbooks\/secret-in-argv\.yaml:2:5: command: a secret value in `cmd` or `unless` would be visible in the process list/m);
+    expect(fx.countSessions()).toBe(before);
+  });
+
+  it('so is a secret in a handler\'s command line', async () => {
+    const before = fx.countSessions();
+    const r = await run('handler-argv', ['apply', 'inventory/secret-in-handler.yaml']);
+    expect(r.code, r.output).toBe(1);
+    expect(r.stderr).toMatch(/^error: playbooks\/secret-in-handler\.yaml:\d+:\d+: command: a secret value in `cmd` or `unless` would be visible in the process list/m);
     expect(fx.countSessions()).toBe(before);
   });
 
