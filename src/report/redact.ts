@@ -1,14 +1,31 @@
 /**
  * Secrets never reach an output channel: every string a reporter prints or writes passes
  * through `redact`, which masks each secret value (longest first, so a secret containing
- * another is masked whole).
+ * another is masked whole), and the forms a secret takes on its way to an output:
+ * - each line of a multi-line secret (a PEM key in a `--diff` is printed line by line,
+ *   each behind a `+`/`-`, so the whole value never appears in one piece);
+ * - what the template filters make of it: `b64encode`, `to_json`, `quote`.
  */
+import { shellQuote } from '../config/shell-quote.js';
+
 export const MASK = '********';
+
+/** Lines shorter than this are not masked on their own: `}` or `` would mask everything. */
+const MIN_LINE = 6;
+
+function forms(secret: string): string[] {
+  const out = [secret, Buffer.from(secret, 'utf8').toString('base64'), JSON.stringify(secret).slice(1, -1), shellQuote(secret)];
+  if (secret.includes('\n')) {
+    for (const line of secret.split(/\r?\n/)) if (line.trim().length >= MIN_LINE) out.push(line.trim());
+  }
+  return out;
+}
 
 export class Redactor {
   private readonly values: string[];
   constructor(secrets: readonly string[]) {
-    this.values = [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
+    const all = secrets.filter((s) => s.length > 0).flatMap(forms);
+    this.values = [...new Set(all.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
   }
   redact(text: string): string {
     let out = text;
