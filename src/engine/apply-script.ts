@@ -142,6 +142,8 @@ export interface ApplyScript {
   handlers: string[];
   /** Validation set name -> the step indexes whose files it installs. */
   setMembers: Map<string, number[]>;
+  /** Raw payloads to stream after the script, in the order it reads them. */
+  payloads: Buffer[];
 }
 
 function memberFile(change: Change): ManagedFile | null {
@@ -203,6 +205,8 @@ export interface ApplyScriptOptions {
   breakLockGraceS?: number | undefined;
   /** Handlers an earlier apply notified but never completed: run them in this one. */
   pending?: string[];
+  /** The connection can stream raw payloads after the script (see ExecOptions.payloads). */
+  payloads?: boolean;
 }
 
 export function buildApplyScript(job: HostJob, changes: Change[], nonce: string, opts: ApplyScriptOptions): ApplyScript {
@@ -219,6 +223,10 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
 
   // Step fragments first (pure), so the trap below knows every temp path.
   const bodies: string[] = [];
+  // Large and binary contents: streamed after the script, read into the work dir at the
+  // start (under the lock), and installed from there by the steps' _put.
+  const payloads: Buffer[] = [];
+  const payload = opts.payloads ? (content: Buffer) => `"$_T/p${payloads.push(content) - 1}"` : undefined;
   const handlerNames: string[] = [];
   // A notified handler is recorded on the host at once and forgotten only when it has
   // succeeded: a run cut or interrupted before its handlers, or a failed handler, leaves
@@ -243,6 +251,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
       },
       validateSet: s.validateSet,
     };
+    if (payload) ctx.payload = payload;
     let body = s.type.apply(change, ctx);
     if (s.validateSet) {
       const members = setMembers.get(s.validateSet)!;
@@ -281,6 +290,14 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     `_pstat $$; _mystart=$_ps; _session $$`,
     `printf '%s remote_pid=%s remote_start=%s session=%s work=%s\\n' ${quote(holder)} $$ "$_mystart" "$_sess" "$_T" > ${quote(job.lockFile)}`,
     `printf '%s start %s\\n' "$_M" "$_T"`,
+    ...(payloads.length
+      ? [
+          // fd 3 holds the payloads (FRAMED_SHELL); a short read means the stream was cut.
+          `_payload() { head -c "$2" <&3 > "$_T/p$1" && [ "$(wc -c < "$_T/p$1")" -eq "$2" ]; }`,
+          `${payloads.map((p, i) => `_payload ${i} ${p.length}`).join(' && ')} || { _err 'the file contents sent after the script arrived incomplete; nothing was changed'; exit 70; }`,
+          `exec 3<&-`,
+        ]
+      : []),
     ...(opts.pending ?? []).filter((n) => job.handlers.has(n)).map((n) => `_H${handlerIndex(n)}=1`),
     ...bodies,
   );
@@ -297,5 +314,5 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   parts.push(`_daemon_reload || _FAILED=1`, `: > ${quote(job.lockFile)}`, `printf '%s done\\n' "$_M"`, `[ -z "$_FAILED$_STOPPED$_LOST" ]`);
   // One brace group: sh parses all of it before running any of it, so a script cut short
   // in transit (the session dropped while it was still arriving) runs nothing at all.
-  return { script: `{\n${parts.join('\n')}\n}\n`, steps: ordered.map((s) => s.index), handlers: handlerNames, setMembers };
+  return { script: `{\n${parts.join('\n')}\n}\n`, steps: ordered.map((s) => s.index), handlers: handlerNames, setMembers, payloads };
 }

@@ -93,7 +93,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: outcomes, handlers: [], error: 'interrupted before the apply: nothing was changed' });
 
     reporter.hostPhase(job.name, 'apply');
-    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, breakLockGraceS: opts.breakLockGraceS, pending });
+    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, breakLockGraceS: opts.breakLockGraceS, pending, payloads: conn.acceptsPayloads?.() ?? false });
     const reported = new Set<string>();
     const handlers: HandlerOutcome[] = [];
     const byIndex = new Map(outcomes.map((o) => [o.index, o]));
@@ -146,6 +146,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     const res = await conn
       .exec(script.script, {
         sudo: job.sudo,
+        ...(script.payloads.length ? { payloads: script.payloads } : {}),
         onStdout: (chunk) => {
           buffer += chunk;
           emit(buffer);

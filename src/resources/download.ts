@@ -21,8 +21,19 @@ const schema = z.strictObject({
 });
 export type DownloadSpec = z.infer<typeof schema> & { bytes?: Buffer };
 
-/** Pure: one member of a zip archive. */
+/** Members already extracted, by archive (the download cache hands every host the same Buffer). */
+const extracted = new WeakMap<Buffer, Map<string, Buffer>>();
+
+/** One member of a zip archive, extracted once per archive and shared by every host. */
 export function extractMember(zip: Buffer, member: string): Buffer {
+  let members = extracted.get(zip);
+  if (!members) extracted.set(zip, (members = new Map()));
+  let data = members.get(member);
+  if (!data) members.set(member, (data = unzipMember(zip, member)));
+  return data;
+}
+
+function unzipMember(zip: Buffer, member: string): Buffer {
   const files = unzipSync(new Uint8Array(zip), { filter: (f) => f.name === member });
   const data = files[member];
   if (!data) {
@@ -50,5 +61,5 @@ export const downloadResource: ResourceType<DownloadSpec> = {
     if (change?.content) change.content = { path: s.dest, before: undefined, after: null, binary: true };
     return change;
   },
-  apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx),
+  apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx, { raw: true }),
 };

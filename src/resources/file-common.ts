@@ -56,8 +56,14 @@ export function normalizeMode(mode: string): string {
   return mode.replace(/^0+(?=\d{3})/, '');
 }
 
+/** Digests of buffers by identity: a downloaded binary shared by every host is hashed once, not per host. */
+const digests = new WeakMap<Buffer, string>();
+
 export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  if (typeof data === 'string') return createHash('sha256').update(data).digest('hex');
+  let d = digests.get(data);
+  if (d === undefined) digests.set(data, (d = createHash('sha256').update(data).digest('hex')));
+  return d;
 }
 
 export function fileFacts(dest: string): FactRequest[] {
@@ -141,7 +147,14 @@ export function heredoc(data: Buffer, nonce: string, after = ''): string {
  * The guarded fragment that installs (or stages) a managed file. It ends with
  * `|| return 1` on the `_put` line (before the heredoc body), so more sh can be appended.
  */
-export function putFileFragment(f: ManagedFile, ctx: ScriptContext): string {
+/** Content this large travels as a raw payload, not as base64 inside the script. */
+export const RAW_PAYLOAD_MIN = 64 * 1024;
+
+/**
+ * `raw`: send the content as a raw payload whatever its size (downloads: binaries of
+ * 100+ MB that base64 would inflate and the host's sh would hold in memory).
+ */
+export function putFileFragment(f: ManagedFile, ctx: ScriptContext, opts: { raw?: boolean } = {}): string {
   if (f.state === 'absent') {
     // Inside a validation set the engine's commit removes it after validation.
     return ctx.validateSet ? ':' : `_absent ${quote(f.dest)}`;
@@ -159,6 +172,8 @@ export function putFileFragment(f: ManagedFile, ctx: ScriptContext): string {
     stage,
     ctx.validateSet ? '1' : '0',
   ];
+  const file = opts.raw || f.content.length >= RAW_PAYLOAD_MIN ? ctx.payload?.(f.content) : undefined;
+  if (file !== undefined) return `_put ${args.map(quote).join(' ')} raw < ${file} || return 1`;
   return `_put ${args.map(quote).join(' ')} ${heredoc(f.content, ctx.nonce, ' || return 1')}`;
 }
 

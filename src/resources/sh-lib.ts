@@ -32,8 +32,9 @@ _sha() {
   printf '%s' "${"$"}{_s%% *}"
 }
 
-# _put DEST MODE OWNER GROUP SHA BACKUP VALIDATE STAGE STAGE_ONLY <<base64
-# Installs the base64 content on stdin at DEST unless DEST already holds SHA.
+# _put DEST MODE OWNER GROUP SHA BACKUP VALIDATE STAGE STAGE_ONLY [raw] <<base64
+# Installs the base64 content on stdin (raw bytes with a 10th argument "raw") at DEST
+# unless DEST already holds SHA.
 # VALIDATE is a command (already naming STAGE) run before the rename; STAGE_ONLY=1 leaves
 # the validated temp file for the validation set's commit.
 _put() {
@@ -42,7 +43,8 @@ _put() {
   if [ -d "$1" ] && [ ! -L "$1" ]; then _err "$1 is a directory"; return 1; fi
   # Born 0600 when it gets a mode or replaces a file: a secret is never readable by others,
   # not even between the write and the chmod below.
-  if [ -n "$2" ] || [ -e "$1" ]; then (umask 077 && base64 -d > "$8"); else base64 -d > "$8"; fi || { rm -f -- "$8"; _err "cannot write $8"; return 1; }
+  if [ "${"$"}{10}" = raw ]; then _dec=cat; else _dec='base64 -d'; fi
+  if [ -n "$2" ] || [ -e "$1" ]; then (umask 077 && $_dec > "$8"); else $_dec > "$8"; fi || { rm -f -- "$8"; _err "cannot write $8"; return 1; }
   _new=$(_sha "$8")
   if [ "$_new" != "$5" ]; then rm -f -- "$8"; _err "content of $1 arrived corrupted (sha256 $_new, expected $5)"; return 1; fi
   if [ -e "$1" ]; then

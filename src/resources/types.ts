@@ -66,6 +66,12 @@ export interface ScriptContext {
    * engine handles the rename; the fragment must only stage. Undefined otherwise.
    */
   validateSet?: string;
+  /**
+   * Sends `content` as a raw payload after the script instead of inside it; returns the
+   * shell word of the file on the host that holds it once the script runs, or undefined
+   * when payloads cannot be sent (then the content goes inline, as base64).
+   */
+  payload?(content: Buffer): string | undefined;
 }
 
 export interface PrepareContext {

@@ -10,6 +10,12 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Called with every stdout chunk as it arrives (progress parsing). */
   onStdout?: (chunk: string) => void;
+  /**
+   * Raw bytes streamed after the script, in order, readable by the script on fd 3
+   * (`head -c SIZE <&3`): large and binary files travel as they are, not as base64 text
+   * inside the script, and are never copied per host on the controller.
+   */
+  payloads?: Buffer[];
 }
 
 export interface ExecResult {
@@ -30,6 +36,8 @@ export interface Connection {
    * Never throws for a non-zero exit; rejects only for local misuse.
    */
   exec(script: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Whether `payloads` can be sent now (not through a pseudo-terminal, which has no EOF). */
+  acceptsPayloads?(): boolean;
   close(): Promise<void>;
 }
 

@@ -59,6 +59,26 @@ export function sudoWrapper(withPassword: boolean): string {
   return `/bin/sh -c ${shellQuote(lines.join('\n'))}`;
 }
 
+/**
+ * The shell that runs a script followed by payloads on one stdin: it reads the script's
+ * byte length, hands exactly that many bytes to `sh -s` (GNU head -c never reads past
+ * them), and leaves the rest of stdin on fd 3 for the script to read the payloads.
+ */
+export const FRAMED_SHELL = `/bin/sh -c ${shellQuote('IFS= read -r n || exit 125; exec 3<&0; head -c "$n" | /bin/sh -s')}`;
+
+/** The wrapper with a sudo password for a framed script: the password, then the frame, through sudo -S. */
+function sudoFramedWrapper(): string {
+  const lines = [
+    'IFS= read -r p || exit 125',
+    'if e=$(sudo -n -k -- /bin/sh -c : 2>&1); then sudo -n -- ' + FRAMED_SHELL + '; exit $?; fi',
+    'case $e in *"password is required"*) ;; *) printf \'%s\\n\' "$e" >&2; exit 1;; esac',
+    `printf '%s\\n' "$p" | sudo -S -k -p '' -- /bin/sh -c : || { echo ${shellQuote(REJECTED_MARKER)} >&2; exit 1; }`,
+    // sudo -S reads the password line byte by byte; the frame and payloads follow it.
+    `{ printf '%s\\n' "$p"; cat; } | sudo -S -k -p '' -- ${FRAMED_SHELL}`,
+  ];
+  return `/bin/sh -c ${shellQuote(lines.join('\n'))}`;
+}
+
 /** The remote command line: the script itself always travels on stdin. */
 export function remoteCommand(user: string, sudo: boolean | undefined): string {
   return sudo && user !== 'root' ? 'sudo -n -- /bin/sh -s' : '/bin/sh -s';
@@ -136,7 +156,14 @@ function runOnce(ctx: ExecContext, script: string, options: ExecOptions, sudo: b
   if (ctx.isLost()) return Promise.resolve(lostResult(started));
   let command = remoteCommand(ctx.user, sudo);
   let input: string | Buffer = script;
-  if (sudo && (ctx.sudoPassword !== undefined || pty)) {
+  const payloads = options.payloads ?? [];
+  if (payloads.length > 0) {
+    if (pty) return Promise.reject(new Error(`payloads cannot be sent through a pseudo-terminal (${ctx.label})`));
+    const body = Buffer.from(script, 'utf8');
+    command = !sudo ? FRAMED_SHELL : ctx.sudoPassword !== undefined ? sudoFramedWrapper() : `sudo -n -- ${FRAMED_SHELL}`;
+    const head = ctx.sudoPassword !== undefined && sudo ? `${ctx.sudoPassword}\n${body.length}\n` : `${body.length}\n`;
+    input = Buffer.concat([Buffer.from(head, 'utf8'), body]);
+  } else if (sudo && (ctx.sudoPassword !== undefined || pty)) {
     command = sudoWrapper(ctx.sudoPassword !== undefined);
     const body = Buffer.from(script, 'utf8');
     const head = ctx.sudoPassword !== undefined ? `${ctx.sudoPassword}\n${body.length}\n` : `${body.length}\n`;
@@ -152,7 +179,7 @@ function runOnce(ctx: ExecContext, script: string, options: ExecOptions, sudo: b
         if (ctx.isLost()) return resolve(lostResult(started));
         return reject(new ConnectionError(`cannot open an SSH session on ${ctx.label}: ${err.message}`, undefined, { cause: err }));
       }
-      collect(channel, ctx, sudo, input, options, started, resolve);
+      collect(channel, ctx, sudo, input, payloads, options, started, resolve);
     });
   });
 }
@@ -162,6 +189,7 @@ function collect(
   ctx: ExecContext,
   sudo: boolean,
   script: string | Buffer,
+  payloads: Buffer[],
   options: ExecOptions,
   started: number,
   resolve: (r: ExecResult) => void,
@@ -231,6 +259,12 @@ function collect(
     else setTimeout(finish, LOSS_SETTLE_MS);
   });
 
-  // end() queues the whole script and respects the channel window (backpressure).
-  channel.end(script);
+  // The stream queues each buffer by reference and sends it as the channel window allows
+  // (backpressure): a payload shared by every host is never copied per host.
+  if (payloads.length === 0) channel.end(script);
+  else {
+    channel.write(script);
+    for (const p of payloads) channel.write(p);
+    channel.end();
+  }
 }

@@ -312,6 +312,10 @@ export class SshConnection implements Connection {
     return runExec(ctx, script, options);
   }
 
+  acceptsPayloads(): boolean {
+    return !this.needsPty;
+  }
+
   /** A `direct-tcpip` channel to host:port, seen from this host: the next hop's socket. */
   forwardOut(host: string, port: number): Promise<Duplex> {
     return new Promise((resolve, reject) => {

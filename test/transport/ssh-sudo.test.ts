@@ -4,7 +4,7 @@
  * afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/transport/connection.js';
@@ -116,6 +116,41 @@ describe('sudo with a password', () => {
   it('a NOPASSWD host with a password configured: the password line is never run as a command', async () => {
     const r = await withConn(users.nopw, PASSWORD, (c) => c.exec('id -u', { sudo: true }));
     expect(r).toMatchObject({ exitCode: 0, stdout: '0\n', stderr: '' });
+  });
+});
+
+describe('raw payloads after the script (large and binary files)', () => {
+  const payloads = [Buffer.from([0, 1, 2, 255, 10, 13, 0]), randomBytes(3 * 1024 * 1024 + 17)];
+  // Reads each payload from fd 3 exactly, then prints its size and checksum.
+  const script = [
+    'head -c 7 <&3 | od -An -tx1 | tr -d " \\n"; echo',
+    `head -c ${payloads[1]!.length} <&3 | sha256sum | cut -c1-64`,
+    'id -u',
+  ].join('\n');
+  const expected = (uid: string) => `000102ff0a0d00\n${createHash('sha256').update(payloads[1]!).digest('hex')}\n${uid}\n`;
+
+  it('through sudo -n (NOPASSWD) and through sudo with a password: every byte arrives, in order', async () => {
+    for (const [user, pw] of [[users.nopw, undefined], [users.pw, PASSWORD], [users.nopw, PASSWORD]] as const) {
+      const r = await withConn(user, pw, async (c) => {
+        expect(c.acceptsPayloads?.()).toBe(true);
+        return c.exec(script, { sudo: true, payloads });
+      });
+      expect(r, `${user} ${pw ? 'with' : 'without'} a password`).toMatchObject({ exitCode: 0, stderr: '', stdout: expected('0') });
+    }
+  });
+
+  it('without sudo', async () => {
+    const r = await withConn(users.nopw, undefined, (c) => c.exec(script, { payloads }));
+    const uid = execFileSync('id', ['-u', users.nopw], { encoding: 'utf8' }).trim();
+    expect(r).toMatchObject({ exitCode: 0, stderr: '', stdout: expected(uid) });
+  });
+
+  it('a requiretty host (pty) says it cannot take payloads, and the engine sends contents inline there', async () => {
+    await withConn(users.ttynopw, undefined, async (c) => {
+      await c.exec('true', { sudo: true });
+      expect(c.acceptsPayloads?.()).toBe(false);
+      await expect(c.exec(script, { sudo: true, payloads })).rejects.toThrow(/payloads cannot be sent through a pseudo-terminal/);
+    });
   });
 });
 

@@ -85,6 +85,36 @@ describe('runHost with real sh', () => {
     expect((await readdir(weird)).filter((f) => f.startsWith('.provision-'))).toEqual([]);
   });
 
+  it('large and binary contents travel as raw payloads after the script, not as base64 inside it', async () => {
+    const big = Buffer.alloc(300 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 256; // every byte value, NULs included
+    const small = 'small\n';
+    const conn = new LocalConnection();
+    const steps = [
+      step(0, fileResource, { dest: path.join(root, 'big.bin'), content: 'x', mode: '0640' }),
+      step(1, fileResource, { dest: path.join(root, 'small.txt'), content: small }),
+      step(2, fileResource, { dest: path.join(root, 'big2.bin'), content: 'y' }),
+    ];
+    // A file step's content is text in YAML; give two of them binary bytes as a download would.
+    for (const i of [0, 2]) {
+      const spec = steps[i]!.spec as { content: Buffer; bytes: Buffer };
+      spec.content = spec.bytes = i === 0 ? big : big.subarray(1000);
+    }
+    const r = await runHost(job(steps, conn), APPLY, new RecordingReporter());
+    expect(r.error).toBeUndefined();
+    expect(r.steps.map((s) => s.status)).toEqual(['changed', 'changed', 'changed']);
+    expect((await readFile(path.join(root, 'big.bin'))).equals(big)).toBe(true);
+    expect((await readFile(path.join(root, 'big2.bin'))).equals(big.subarray(1000))).toBe(true);
+    expect(await readFile(path.join(root, 'small.txt'), 'utf8')).toBe(small);
+    expect(((await stat(path.join(root, 'big.bin'))).mode & 0o777).toString(8)).toBe('640');
+    // The apply script stayed small: the 300 KB went after it, the small file inline.
+    const script = conn.scripts[1]!;
+    expect(script.length).toBeLessThan(64 * 1024);
+    expect(script).toContain(Buffer.from(small).toString('base64'));
+    // Nothing left in the work dir or beside the targets.
+    expect((await readdir(root)).filter((n) => n.startsWith('.provision-'))).toEqual([]);
+  });
+
   it('check reports drift with a content diff, apply repairs it', async () => {
     const dest = path.join(root, 'motd');
     const s = [step(0, fileResource, { dest, content: 'wanted\n' })];
