@@ -3,6 +3,7 @@
  * The command line. The only place that prints errors and chooses exit codes:
  * 0 success / in sync, 2 drift (check), 1 any error or unreachable host, 130 interrupted.
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ProvisionError } from '../config/errors.js';
 import { applyCommand, checkCommand } from './run-command.js';
@@ -17,9 +18,16 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** The version of the package this CLI belongs to (dist/cli/main.js -> package.json). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
 const program = new Command();
 program
   .name('provision')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .description('Agentless provisioning over SSH: one probe and one apply round trip per host.')
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
