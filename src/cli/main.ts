@@ -34,6 +34,7 @@ program
 
 const limit = new Option('-l, --limit <pattern>', 'hosts, groups or globs, comma-separated; !pattern excludes');
 const json = new Option('--json <file>', 'write the plan or result per host and step as JSON');
+const verbose = new Option('-v, --verbose', 'log every phase with its timing and unchanged steps too (line by line; secrets masked)');
 const forks = new Option('-f, --forks <n>', 'hosts handled in parallel (default: inventory setting, else 20)').argParser(positiveInt);
 
 program
@@ -46,6 +47,7 @@ program
   .option('--break-lock', "stop a stale run still holding a host's lock (its controller is gone) and take the lock; a live run is never touched")
   .addOption(forks)
   .addOption(json)
+  .addOption(verbose)
   .action(async (inventory: string, opts) => {
     process.exitCode = opts.check ? await checkCommand(inventory, opts) : await applyCommand(inventory, opts);
   });
@@ -58,6 +60,7 @@ program
   .option('--diff', 'show content diffs of drifted files')
   .addOption(forks)
   .addOption(json)
+  .addOption(verbose)
   .action(async (inventory: string, opts) => {
     process.exitCode = await checkCommand(inventory, opts);
   });

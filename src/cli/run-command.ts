@@ -16,6 +16,7 @@ export interface RunCommandOptions {
   forks?: number;
   json?: string;
   breakLock?: boolean;
+  verbose?: boolean;
 }
 
 function useLiveDisplay(): boolean {
@@ -36,8 +37,9 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     });
     const forks = opts.forks ?? inv.settings.forks;
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-    const reporterOpts = { redactor, showDiff: Boolean(opts.diff), color };
-    const reporter: Reporter = useLiveDisplay()
+    const reporterOpts = { redactor, showDiff: Boolean(opts.diff), color, verbose: Boolean(opts.verbose) };
+    // Verbose output is a log: line by line, never a live display that redraws.
+    const reporter: Reporter = useLiveDisplay() && !opts.verbose
       ? new ListrReporter(built.jobs.map((j) => j.name), reporterOpts)
       : new PlainReporter(reporterOpts);
 

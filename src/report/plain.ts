@@ -12,6 +12,8 @@ export interface ReporterOptions {
   redactor: Redactor;
   showDiff: boolean;
   color: boolean;
+  /** `--verbose`: every phase with its time since the host started, and unchanged steps too. */
+  verbose?: boolean;
   write?: (text: string) => void;
 }
 
@@ -23,14 +25,31 @@ export class PlainReporter implements Reporter {
   private line(host: string, text: string): void {
     this.write(this.opts.redactor.redact(`${host}: ${text}`) + '\n');
   }
-  hostStart(): void {}
+  private readonly started = new Map<string, number>();
+  /** `[+1.23 s]`: time since the host started, on verbose lines. */
+  private at(host: string): string {
+    return `[+${((Date.now() - (this.started.get(host) ?? Date.now())) / 1000).toFixed(2)} s] `;
+  }
+  hostStart(host: string): void {
+    this.started.set(host, Date.now());
+    if (this.opts.verbose) this.line(host, `${this.at(host)}starting`);
+  }
   hostPhase(host: string, phase: string): void {
-    if (phase === 'apply') this.line(host, 'applying');
+    if (this.opts.verbose) {
+      const what = phase === 'connect' ? 'connecting' : phase === 'probe' ? 'probing (one exec: every step\'s facts)' : 'applying (one exec: the changed steps)';
+      this.line(host, `${this.at(host)}${what}`);
+    } else if (phase === 'apply') this.line(host, 'applying');
   }
   hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers: string[] = []): void {
+    if (this.opts.verbose) {
+      const changed = new Set(changes.map((c) => c.step));
+      this.line(host, `${this.at(host)}planned: ${changes.length} of ${steps.length} steps differ`);
+      for (const s of steps) if (!changed.has(s.index)) this.line(host, `ok ${s.name} (${s.where})`);
+    }
     for (const l of planLines(host, changes, steps, pendingHandlers, this.opts)) this.write(`${l}\n`);
   }
   stepDone(host: string, o: StepOutcome): void {
+    if (this.opts.verbose && o.status === 'ok') this.line(host, `${this.at(host)}ok ${o.name} (nothing left to do when it ran)`);
     if (o.status === 'failed') {
       this.line(host, `FAILED ${o.name}`);
       if (o.error) this.write(this.opts.redactor.redact(o.error.replace(/^/gm, '    ')) + '\n');
@@ -43,6 +62,7 @@ export class PlainReporter implements Reporter {
     if (h.error && h.status === 'failed') this.write(this.opts.redactor.redact(h.error.replace(/^/gm, '    ')) + '\n');
   }
   hostDone(r: HostResult): void {
+    if (this.opts.verbose) this.line(r.host, `${this.at(r.host)}${r.execs} exec${r.execs === 1 ? '' : 's'} on one SSH connection`);
     this.line(r.host, `${r.status}${r.error ? `: ${r.error}` : ''} (${(r.durationMs / 1000).toFixed(1)} s)`);
   }
   runDone(results: HostResult[], mode: Mode): void {

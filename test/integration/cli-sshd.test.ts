@@ -136,6 +136,18 @@ describe('provision over a real sshd', () => {
     expect((await readFile(path.join(root('web-1'), 'restarts'), 'utf8')).trim().split('\n')).toHaveLength(1);
   });
 
+  it('--verbose logs each phase with its time, the unchanged steps and the execs, line by line', async () => {
+    const r = await runCli(['check', inventory, '--verbose', '--limit', 'web-1']);
+    expect(r.code, r.output).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('web-1: '));
+    const phases = lines.map((l) => /^web-1: \[\+\d+\.\d\d s\] (starting|connecting|probing|planned)/.exec(l)?.[1]).filter(Boolean);
+    expect(phases).toEqual(['starting', 'connecting', 'probing', 'planned']);
+    expect(r.stdout).toMatch(/^web-1: \[\+[\d.]+ s\] planned: 0 of \d+ steps differ$/m);
+    expect(r.stdout).toMatch(/^web-1: ok app config \(\S*playbooks\/site\.yaml:3\)$/m);
+    expect(r.stdout).toMatch(/^web-1: \[\+[\d.]+ s\] 1 exec on one SSH connection$/m);
+    expect(r.stdout).toMatch(/^web-1: in-sync \(/m);
+  });
+
   it('check finds drift with a diff (exit 2), apply repairs it, check is clean again', async () => {
     const conf = path.join(root('web-2'), 'etc/app.conf');
     await writeFile(conf, '# managed by provision\nname = edited-by-hand\n');

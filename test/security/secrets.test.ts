@@ -106,8 +106,9 @@ afterAll(async () => {
 
 describe('a secret never leaves the file it belongs in', () => {
   it('apply --diff writes it 0600 and shows it masked', async () => {
-    const r = await run('apply', ['apply', 'inventory/site.yaml', '--diff', '--json', 'apply.json']);
+    const r = await run('apply', ['apply', 'inventory/site.yaml', '--diff', '--verbose', '--json', 'apply.json']);
     expect(r.code, r.output).toBe(0);
+    expect(r.stdout).toMatch(/^web-1: \[\+\d+\.\d\d s\] probing/m); // the verbose log is one of the channels checked
     expect(r.stdout).toContain(`+token = "${MASK}"`);
     expect(await readFile(secretFile(), 'utf8')).toBe(`# managed by provision\ntoken = "${CANARY}"\nname = web-1\n`);
     expect((await stat(secretFile())).mode & 0o777).toBe(0o600);
@@ -115,7 +116,7 @@ describe('a secret never leaves the file it belongs in', () => {
 
   it('check --diff after a drift edit shows the change, masked (exit 2)', async () => {
     await writeFile(secretFile(), `# managed by provision\ntoken = "${CANARY}"\nname = edited\n`);
-    const r = await run('check', ['check', 'inventory/site.yaml', '--diff', '--json', 'check.json']);
+    const r = await run('check', ['check', 'inventory/site.yaml', '--diff', '--verbose', '--json', 'check.json']);
     expect(r.code, r.output).toBe(2);
     expect(r.stdout).toContain('-name = edited');
     expect(r.stdout).toContain(`token = "${MASK}"`);
