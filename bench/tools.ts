@@ -23,6 +23,8 @@ export function snapshotDist(): void {
   if (!existsSync(path.join(src, 'cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
   rmSync(DIST, { recursive: true, force: true });
   cpSync(src, DIST, { recursive: true });
+  // The CLI reads its version from the package.json above dist/.
+  cpSync(path.join(REPO, 'package.json'), path.join(DIST, '..', 'package.json'));
 }
 
 export type Tool = 'provision' | 'ansible';

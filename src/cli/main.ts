@@ -20,8 +20,12 @@ function positiveInt(value: string): number {
 
 /** The version of the package this CLI belongs to (dist/cli/main.js -> package.json). */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown (no package.json beside dist/)'; // a copied dist/ must still run
+  }
 }
 
 const program = new Command();
