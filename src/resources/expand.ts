@@ -81,6 +81,16 @@ function prepareContext(host: HostConfig, vars: Record<string, unknown>, def: St
   };
 }
 
+/** The type's `prepare` (render, download, refuse secrets in argv); undefined after an error. */
+async function prepareBody(type: ResourceType, spec: unknown, ctx: PrepareContext, def: StepDef | HandlerDef, errors: ConfigError[]): Promise<unknown> {
+  try {
+    return type.prepare ? await type.prepare(spec, ctx) : spec;
+  } catch (e) {
+    errors.push(e instanceof ConfigError ? e : new ConfigError(`${def.kind}: ${(e as Error).message}`, def.pos));
+    return undefined;
+  }
+}
+
 function checkSetMember(spec: { dest?: string; validate_set?: string }, def: StepDef, sets: Playbook['validateSets']): ConfigError | null {
   const name = spec.validate_set!;
   const set = sets.get(name);
@@ -145,14 +155,8 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
           continue;
         }
       }
-      let prepared: unknown = spec;
-      try {
-        if (type.prepare) prepared = await type.prepare(spec, prepareContext(host, vars, def, deps));
-      } catch (e) {
-        if (e instanceof ConfigError) errors.push(e);
-        else errors.push(new ConfigError(`${def.kind}: ${(e as Error).message}`, def.pos));
-        continue;
-      }
+      const prepared = await prepareBody(type, spec, prepareContext(host, vars, def, deps), def, errors);
+      if (prepared === undefined) continue;
       let name = def.name ?? '';
       if (name.includes('{')) {
         try {
@@ -184,15 +188,9 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
     }
     const spec = resolveBody(type, def, baseVars, deps, errors, true);
     if (spec === undefined) continue;
-    let prepared: unknown = spec;
-    try {
-      // The same preparation as a step: a handler's command is refused a secret too.
-      if (type.prepare) prepared = await type.prepare(spec, prepareContext(host, baseVars, def, deps));
-    } catch (e) {
-      if (e instanceof ConfigError) errors.push(e);
-      else errors.push(new ConfigError(`${def.kind}: ${(e as Error).message}`, def.pos));
-      continue;
-    }
+    // The same preparation as a step: a handler's command is refused a secret too.
+    const prepared = await prepareBody(type, spec, prepareContext(host, baseVars, def, deps), def, errors);
+    if (prepared === undefined) continue;
     handlers.set(name, { name, kind: def.kind, type, spec: prepared });
   }
 
