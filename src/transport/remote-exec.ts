@@ -46,17 +46,26 @@ const REJECTED_MARKER = 'provision-sudo: password rejected';
  */
 export function sudoWrapper(withPassword: boolean): string {
   const lines = withPassword
-    ? [
-        'IFS= read -r p || exit 125',
-        'IFS= read -r n || exit 125',
-        // NOPASSWD (or cached by policy): no prompt would consume the password line.
-        'if e=$(sudo -n -k -- /bin/sh -c : 2>&1); then head -c "$n" | sudo -n -- /bin/sh -s; exit $?; fi',
-        'case $e in *"password is required"*) ;; *) printf \'%s\\n\' "$e" >&2; exit 1;; esac',
-        `printf '%s\\n' "$p" | sudo -S -k -p '' -- /bin/sh -c : || { echo ${shellQuote(REJECTED_MARKER)} >&2; exit 1; }`,
-        `{ printf '%s\\n' "$p"; head -c "$n"; } | sudo -S -k -p '' -- /bin/sh -s`,
-      ]
+    ? passwordSudo(['IFS= read -r n || exit 125'], 'head -c "$n" | sudo -n -- /bin/sh -s', `{ printf '%s\\n' "$p"; head -c "$n"; } | sudo -S -k -p '' -- /bin/sh -s`)
     : ['IFS= read -r n || exit 125', 'head -c "$n" | sudo -n -- /bin/sh -s'];
   return `/bin/sh -c ${shellQuote(lines.join('\n'))}`;
+}
+
+/**
+ * The password dance both wrappers share: read the password line (then `frame`, what
+ * else precedes the script), run `nopasswd` when sudo needs no password (no prompt would
+ * consume the password line), otherwise check the password with exactly one line and run
+ * `withPassword`, which feeds sudo -S the password line followed by the script.
+ */
+function passwordSudo(frame: string[], nopasswd: string, withPassword: string): string[] {
+  return [
+    'IFS= read -r p || exit 125',
+    ...frame,
+    `if e=$(sudo -n -k -- /bin/sh -c : 2>&1); then ${nopasswd}; exit $?; fi`,
+    'case $e in *"password is required"*) ;; *) printf \'%s\\n\' "$e" >&2; exit 1;; esac',
+    `printf '%s\\n' "$p" | sudo -S -k -p '' -- /bin/sh -c : || { echo ${shellQuote(REJECTED_MARKER)} >&2; exit 1; }`,
+    withPassword,
+  ];
 }
 
 /**
@@ -66,16 +75,9 @@ export function sudoWrapper(withPassword: boolean): string {
  */
 export const FRAMED_SHELL = `/bin/sh -c ${shellQuote('IFS= read -r n || exit 125; exec 3<&0; head -c "$n" | /bin/sh -s')}`;
 
-/** The wrapper with a sudo password for a framed script: the password, then the frame, through sudo -S. */
+/** The wrapper with a sudo password for a framed script: sudo -S reads the password line byte by byte; the frame and payloads follow it. */
 function sudoFramedWrapper(): string {
-  const lines = [
-    'IFS= read -r p || exit 125',
-    'if e=$(sudo -n -k -- /bin/sh -c : 2>&1); then sudo -n -- ' + FRAMED_SHELL + '; exit $?; fi',
-    'case $e in *"password is required"*) ;; *) printf \'%s\\n\' "$e" >&2; exit 1;; esac',
-    `printf '%s\\n' "$p" | sudo -S -k -p '' -- /bin/sh -c : || { echo ${shellQuote(REJECTED_MARKER)} >&2; exit 1; }`,
-    // sudo -S reads the password line byte by byte; the frame and payloads follow it.
-    `{ printf '%s\\n' "$p"; cat; } | sudo -S -k -p '' -- ${FRAMED_SHELL}`,
-  ];
+  const lines = passwordSudo([], `sudo -n -- ${FRAMED_SHELL}`, `{ printf '%s\\n' "$p"; cat; } | sudo -S -k -p '' -- ${FRAMED_SHELL}`);
   return `/bin/sh -c ${shellQuote(lines.join('\n'))}`;
 }
 
