@@ -12,9 +12,10 @@ import { passwdCollector } from './passwd.js';
 import { groupCollector } from './group.js';
 import { aclCollector } from './acl.js';
 import { pendingCollector } from './pending.js';
+import { haproxyCollector } from './haproxy.js';
 import { emptyFacts, type FactCollector, type FactRequest, type Facts } from './types.js';
 
-type KeyedKind = 'stat' | 'sha256' | 'content' | 'package' | 'unit' | 'passwd' | 'group' | 'acl' | 'pending';
+type KeyedKind = 'stat' | 'sha256' | 'content' | 'package' | 'unit' | 'passwd' | 'group' | 'acl' | 'pending' | 'haproxy';
 
 const COLLECTORS: Record<KeyedKind, FactCollector<unknown>> = {
   stat: statCollector,
@@ -26,6 +27,7 @@ const COLLECTORS: Record<KeyedKind, FactCollector<unknown>> = {
   group: groupCollector,
   acl: aclCollector,
   pending: pendingCollector,
+  haproxy: haproxyCollector,
 };
 
 export const SCRIPT_ENV = `export LC_ALL=C

@@ -1,0 +1,40 @@
+/**
+ * HAProxy's running state, read through its admin socket in the probe: `show servers
+ * state` (every server's address, port, weights and admin state as the process holds
+ * them) and `show backend` (the backends it loaded). Two `socat` processes per socket; a
+ * socket that is missing or does not answer (HAProxy stopped, socat not installed yet)
+ * gives null: the `service` step reports a stopped unit, this fact only describes a
+ * running one.
+ */
+import { quote } from '../sh.js';
+import { parseBackendList, parseServerState, type ServerState } from '../haproxy/server-state.js';
+import type { FactCollector } from './types.js';
+
+export interface HaproxyRuntime {
+  servers: ServerState[];
+  backends: string[];
+}
+
+const ASK = `_hp() { printf '%s\\n' "$2" | socat -t5 stdio "UNIX-CONNECT:$1"; }`;
+
+export const haproxyCollector: FactCollector<HaproxyRuntime | null> = {
+  kind: 'haproxy',
+  script: (keys) =>
+    [
+      ASK,
+      ...keys.map((k) => {
+        const s = quote(k);
+        return `printf '%s\\0' ${s}; if _s=$(_hp ${s} 'show servers state') && _b=$(_hp ${s} 'show backend'); then printf 'up\\0%s\\0%s\\0' "$_s" "$_b"; else printf 'down\\0\\0\\0'; fi`;
+      }),
+    ].join('\n'),
+  parse(output, keys) {
+    const out = new Map<string, HaproxyRuntime | null>(keys.map((k) => [k, null]));
+    const parts = output.split('\0');
+    for (let i = 0; i + 3 < parts.length; i += 4) {
+      const key = parts[i]!.replace(/^\n/, '');
+      if (!out.has(key) || parts[i + 1] !== 'up') continue;
+      out.set(key, { servers: parseServerState(parts[i + 2]!), backends: parseBackendList(parts[i + 3]!) });
+    }
+    return out;
+  },
+};
