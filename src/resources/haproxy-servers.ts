@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { absPathSchema } from './file-common.js';
 import { declared, dynamicBackendSchema, staticBackendSchema } from './haproxy/declared.js';
+import { pendingLoad } from './haproxy/pending-load.js';
 import { diffRuntime, diffStateFile } from './haproxy/runtime-diff.js';
 import { parseServerState } from './haproxy/server-state.js';
 import { quote } from './sh.js';
@@ -27,6 +28,14 @@ const schema = z.strictObject({
   /** dynamic backend NAME is `backend PREFIX+NAME`, its server-template `NAME`. */
   dynamic_prefix: z.string().regex(/^[A-Za-z0-9._:-]*$/).default('bk_'),
   default_slots: z.number().int().min(1).default(1),
+  /** Master CLI socket (`-S` in EXTRAOPTS): when set, files below newer than the process are drift. */
+  master_socket: absPathSchema.optional(),
+  /** Read at every reload (haproxy.cfg, the conf.d directory): newer = reload pending. */
+  reload_files: z.array(absPathSchema).default([]),
+  /** Read only at a start (the unit's drop-in, /etc/default/haproxy): newer = restart pending. */
+  restart_files: z.array(absPathSchema).default([]),
+  /** The unit restarted when a restart is pending. */
+  unit: z.string().regex(/^[A-Za-z0-9@._:-]+\.service$/).default('haproxy.service'),
 });
 export type HaproxyServersSpec = z.infer<typeof schema>;
 
@@ -37,6 +46,8 @@ export interface HaproxyServersData {
   resave: boolean;
   /** Lines to drop from the state file when HAProxy does not answer. */
   stale: [string, string][];
+  /** A file read only at a start changed after HAProxy started. */
+  restart: boolean;
 }
 
 function duplicateServer(s: HaproxyServersSpec): string | null {
@@ -82,7 +93,13 @@ function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): string {
     );
   } else lines.push(':');
   lines.push('fi');
-  if (d.reload.length) lines.push('_changed');
+  if (d.restart) {
+    // A restart also loads the configuration: no reload is notified with it.
+    const u = quote(s.unit);
+    // The drop-in may have been changed without a daemon-reload too.
+    lines.push('systemctl daemon-reload || return 1');
+    lines.push(`if ! _unit restart ${u}; then _err ${quote(`systemctl restart ${s.unit} failed:`)}; systemctl status --no-pager -l -n 20 -- ${u} >&2; return 1; fi`, '_changed_live');
+  } else if (d.reload.length) lines.push('_changed');
   return lines.join('\n');
 }
 
@@ -94,6 +111,8 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
   facts: (s) => [
     { kind: 'haproxy', path: s.socket },
     { kind: 'content', path: s.state_file },
+    ...(s.master_socket ? [{ kind: 'haproxyProc' as const, path: s.master_socket }] : []),
+    ...(s.master_socket ? [...s.reload_files, ...s.restart_files].map((path) => ({ kind: 'mtime' as const, path })) : []),
   ],
   diff(s, facts, ctx): Change | null {
     const decl = declared(s);
@@ -101,17 +120,20 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
     const savedBytes = facts.content.get(s.state_file) ?? null;
     const file = diffStateFile(decl, savedBytes ? parseServerState(savedBytes.toString('utf8')) : [], s.state_file);
     const rt = running ? diffRuntime(decl, running) : { attrs: [], notes: [], commands: [], reload: [] };
-    const notes = [...rt.notes, ...file.notes];
+    const proc = s.master_socket && running ? (facts.haproxyProc.get(s.master_socket) ?? null) : null;
+    const load = pendingLoad(proc, facts.mtime, { reload: s.reload_files, restart: s.restart_files });
+    const notes = [...rt.notes, ...file.notes, ...load.notes];
     if (!notes.length) return null;
-    const data: HaproxyServersData = { commands: rt.commands, reload: rt.reload, resave: file.stale.length > 0, stale: file.stale };
-    const how = rt.reload.length ? 'reload' : running ? 'admin socket, no reload' : 'state file';
+    const reload = [...rt.reload, ...(load.reload ? ['reload pending'] : [])];
+    const data: HaproxyServersData = { commands: rt.commands, reload, resave: file.stale.length > 0, stale: file.stale, restart: load.restart };
+    const how = load.restart ? 'restart' : reload.length ? 'reload' : running ? 'admin socket, no reload' : 'state file';
     return {
       step: ctx.step,
       kind: 'haproxy_servers',
       id: `haproxy_servers ${s.socket}`,
       action: 'update',
       reason: `${notes.join('; ')} (repair: ${how})`,
-      attrs: [...rt.attrs, ...file.attrs],
+      attrs: [...rt.attrs, ...file.attrs, ...load.attrs],
       spec: s,
       data,
     };

@@ -84,6 +84,11 @@ async function workers(lb: TestHost): Promise<string> {
     .join('\n');
 }
 
+/** systemctl restart, retried once on the containers' occasional 219/CGROUP start failure (as the apply's _unit does). */
+async function restart(lb: TestHost): Promise<void> {
+  await sh(lb, `systemctl restart haproxy.service || { systemctl status --no-pager -n 0 haproxy.service | grep -q 'status=219/CGROUP' && sleep 1 && systemctl reset-failed haproxy.service && systemctl restart haproxy.service; }`);
+}
+
 async function settle(lb: TestHost, want: (p: string[]) => boolean): Promise<string[]> {
   const until = Date.now() + 30_000;
   let seen = await ports(lb);
@@ -155,7 +160,7 @@ describe('runtime truth: HAProxy state file, runtime drift, changes without relo
       const reloaded = await settle(lb, (s) => s.includes('18090') && s.includes('18091'));
       expect(new Set(reloaded), 'after a reload').toEqual(new Set(['18090', '18091']));
       expect(await sh(lb, `grep ' bk_static ' ${STATE} | cut -d' ' -f4,19 | sort`), 'saved by the reload').toBe('a 18090\nb 18091\n');
-      await sh(lb, 'systemctl restart haproxy.service');
+      await restart(lb);
       const restarted = await settle(lb, (s) => s.includes('18090') && s.includes('18091'));
       expect(new Set(restarted), 'after a restart').toEqual(new Set(['18090', '18091']));
       expect((await running(lb)).get('a')?.port).toBe('18090');
@@ -232,6 +237,34 @@ describe('runtime truth: HAProxy state file, runtime drift, changes without relo
     const back = await provision('apply', stack.inventoryPath);
     expect(back.code, back.output).toBe(0);
     for (const lb of lbs) expect(new Set(await settle(lb, (s) => s.includes('18091')))).toEqual(new Set(['18090', '18091']));
+    expect((await provision('check', stack.inventoryPath)).code).toBe(0);
+  }, 600_000);
+
+  it('6. a config put back by hand without a reload is "reload pending"; a changed start-only file is "restart pending"; apply runs the right one', async () => {
+    const lb = lbs[0]!;
+    const before = await workers(lb);
+    // edited and put back: same bytes as provision's, but newer than what HAProxy loaded
+    await sh(lb, 'sleep 3; cp /etc/haproxy/haproxy.cfg /root/cfg; echo "# edit" >> /etc/haproxy/haproxy.cfg; cp /root/cfg /etc/haproxy/haproxy.cfg');
+    const check = await provision('check', stack.inventoryPath, '--limit', lb.name);
+    expect(check.code, check.output).toBe(2);
+    expect(check.output).toMatch(/reload pending: \/etc\/haproxy\/haproxy\.cfg changed at \S+Z, HAProxy loaded its configuration at \S+Z \(repair: reload\)/);
+    const r = await provision('apply', stack.inventoryPath, '--limit', lb.name);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('handler reload haproxy');
+    const after = await workers(lb);
+    expect(after.split(' ')[0], 'same master').toBe(before.split(' ')[0]);
+    expect(after, 'a new worker').not.toBe(before);
+    expect((await provision('check', stack.inventoryPath)).code).toBe(0);
+
+    await sh(lb, 'sleep 3; touch /etc/default/haproxy');
+    const check2 = await provision('check', stack.inventoryPath, '--limit', lb.name);
+    expect(check2.code, check2.output).toBe(2);
+    expect(check2.output).toMatch(/restart pending: \/etc\/default\/haproxy changed at \S+Z, HAProxy started at \S+Z \(repair: restart\)/);
+    const masterBefore = (await workers(lb)).split(' ')[0];
+    const r2 = await provision('apply', stack.inventoryPath, '--limit', lb.name);
+    expect(r2.code, r2.output).toBe(0);
+    expect((await workers(lb)).split(' ')[0], 'a new master').not.toBe(masterBefore);
+    expect(new Set(await settle(lb, (s) => s.includes('18090') && s.includes('18091')))).toEqual(new Set(['18090', '18091']));
     expect((await provision('check', stack.inventoryPath)).code).toBe(0);
   }, 600_000);
 });

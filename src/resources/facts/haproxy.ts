@@ -8,6 +8,7 @@
  */
 import { quote } from '../sh.js';
 import { parseBackendList, parseServerState, type ServerState } from '../haproxy/server-state.js';
+import { parseShowProc, type ProcInfo } from '../haproxy/show-proc.js';
 import type { FactCollector } from './types.js';
 
 export interface HaproxyRuntime {
@@ -34,6 +35,27 @@ export const haproxyCollector: FactCollector<HaproxyRuntime | null> = {
       const key = parts[i]!.replace(/^\n/, '');
       if (!out.has(key) || parts[i + 1] !== 'up') continue;
       out.set(key, { servers: parseServerState(parts[i + 2]!), backends: parseBackendList(parts[i + 3]!) });
+    }
+    return out;
+  },
+};
+
+/**
+ * The master CLI's `show proc` with the host clock (`date +%s`) before it, for the
+ * "reload pending" / "restart pending" comparison with file modification times.
+ */
+export const haproxyProcCollector: FactCollector<ProcInfo | null> = {
+  kind: 'haproxyProc',
+  script: (keys) =>
+    keys
+      .map((k) => `printf '%s\\0' ${quote(k)}; date +%s; printf 'show proc\\n' | socat -t5 stdio ${quote(`UNIX-CONNECT:${k}`)}; printf '\\0'`)
+      .join('\n'),
+  parse(output, keys) {
+    const out = new Map<string, ProcInfo | null>(keys.map((k) => [k, null]));
+    const parts = output.split('\0');
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const key = parts[i]!.replace(/^\n/, '');
+      if (out.has(key)) out.set(key, parseShowProc(parts[i + 1]!));
     }
     return out;
   },

@@ -7,6 +7,7 @@
  */
 
 import type { HaproxyRuntime } from './haproxy.js';
+import type { ProcInfo } from '../haproxy/show-proc.js';
 
 /** `find -maxdepth 0` over the path: type, mode, owner, group, size, symlink target. */
 export interface PathStat {
@@ -76,6 +77,10 @@ export type FactRequest =
   | { kind: 'pending'; path: string }
   /** HAProxy's running servers and backends, through the admin socket at `path`. */
   | { kind: 'haproxy'; path: string }
+  /** HAProxy's master CLI `show proc` (socket at `path`) and the host clock. */
+  | { kind: 'haproxyProc'; path: string }
+  /** Modification time of a path, whole seconds since the epoch. */
+  | { kind: 'mtime'; path: string }
   /** A guard command (`command` steps' `unless`): only its exit code is kept. */
   | { kind: 'shell'; id: string; script: string };
 
@@ -97,6 +102,9 @@ export interface Facts {
   pending: Map<string, string[]>;
   /** Admin socket -> HAProxy's running state, null when it does not answer. */
   haproxy: Map<string, HaproxyRuntime | null>;
+  /** Master socket -> master and current worker start times, null when it does not answer. */
+  haproxyProc: Map<string, ProcInfo | null>;
+  mtime: Map<string, number | null>;
 }
 
 export function emptyFacts(): Facts {
@@ -113,6 +121,8 @@ export function emptyFacts(): Facts {
     shell: new Map(),
     pending: new Map(),
     haproxy: new Map(),
+    haproxyProc: new Map(),
+    mtime: new Map(),
   };
 }
 

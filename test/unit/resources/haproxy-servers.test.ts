@@ -88,6 +88,7 @@ describe('haproxy_servers diff', () => {
       reload: [],
       resave: false,
       stale: [],
+      restart: false,
     });
   });
 
