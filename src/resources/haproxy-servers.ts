@@ -76,7 +76,8 @@ function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): string {
   const state = quote(s.state_file);
   const tmp = quote(`${s.state_file}.provision-tmp`);
   const lines = [`_hx() { printf '%s\\n' "$1" | socat -t5 stdio ${sock}; }`];
-  lines.push(`if [ -S ${quote(s.socket)} ] && _hx 'show info' 2>/dev/null | grep -q '^Pid: '; then`);
+  // `:` keeps each branch non-empty whatever is generated into it.
+  lines.push(`if [ -S ${quote(s.socket)} ] && _hx 'show info' 2>/dev/null | grep -q '^Pid: '; then`, ':');
   lines.push(...commandLines(d.commands));
   if (d.commands.length) lines.push('_changed_live');
   if (d.commands.length || d.resave) {
@@ -85,13 +86,13 @@ function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): string {
     lines.push(`_hx 'show servers state' > ${tmp} && [ "$(head -n1 ${tmp})" = 1 ] && mv -f -- ${tmp} ${state} || { rm -f -- ${tmp}; _err 'cannot save the server state'; return 1; }`);
     lines.push('_changed_live');
   }
-  lines.push('else');
+  lines.push('else', ':');
   if (d.stale.length) {
     const cond = d.stale.map(([b, srv]) => `($2 == "${b}" && $4 == "${srv}")`).join(' || ');
     lines.push(
       `if [ -f ${state} ]; then awk ${quote(`NR <= 2 || !(${cond})`)} ${state} > ${tmp} && mv -f -- ${tmp} ${state} || { rm -f -- ${tmp}; return 1; }; _changed_live; fi`,
     );
-  } else lines.push(':');
+  }
   lines.push('fi');
   if (d.restart) {
     // A restart also loads the configuration: no reload is notified with it.

@@ -138,6 +138,12 @@ describe('haproxy_servers apply fragment (real sh, stand-in socat)', () => {
     expect([r.status, r.changed, r.notify]).toEqual([0, true, true]);
   });
 
+  it('only a reload pending (no command, nothing stale): a valid fragment that notifies', () => {
+    const d = { commands: [], reload: ['reload pending'], resave: false, stale: [], restart: false };
+    const r = run(R.apply({ step: 1, kind: 'haproxy_servers', id: 'x', action: 'update', reason: '', attrs: [], spec: spec(), data: d }, sctx));
+    expect([r.status, r.changed, r.notify], r.stderr).toEqual([0, true, true]);
+  });
+
   it('HAProxy not answering: the stale lines are removed from the state file, the rest kept', () => {
     const stateText = recorded('haproxy-server-state-file.txt');
     writeFileSync(STATE, stateText);
