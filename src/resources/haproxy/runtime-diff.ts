@@ -42,7 +42,7 @@ function target(v: ServerView, d: DeclaredServer): string {
   return `${isIpLiteral(d.address) ? v.addr : v.fqdn}:${v.port}`;
 }
 
-export function describe(v: ServerView, d: DeclaredServer): string {
+export function describeView(v: ServerView, d: DeclaredServer): string {
   return `${target(v, d)} weight ${v.weight} ${v.label}`;
 }
 
@@ -95,7 +95,7 @@ export function diffRuntime(decl: Declared, running: { servers: ServerState[]; b
     const c = compareServer(viewOf(r), d);
     if (!c.phrases.length) continue;
     out.notes.push(`${key(d.backend, d.name)} ${c.phrases.join('; ')}`);
-    out.attrs.push({ field: key(d.backend, d.name), before: describe(viewOf(r), d), after: describeDeclared(d) });
+    out.attrs.push({ field: key(d.backend, d.name), before: describeView(viewOf(r), d), after: describeDeclared(d) });
     out.commands.push(...c.commands);
     if (c.reload) out.reload.push(`server ${key(d.backend, d.name)} address`);
   }
@@ -154,7 +154,7 @@ export function diffStateFile(decl: Declared, saved: ServerState[], stateFile: s
     const c = compareServer(v, d);
     if (!c.phrases.length) continue;
     out.notes.push(`${stateFile}: the next reload or restart would give ${key(d.backend, d.name)} ${c.phrases.map((p) => p.replace(/^runs /, '')).join('; ')}`);
-    out.attrs.push({ field: `${stateFile} ${key(d.backend, d.name)}`, before: describe(v, d), after: describeDeclared(d) });
+    out.attrs.push({ field: `${stateFile} ${key(d.backend, d.name)}`, before: describeView(v, d), after: describeDeclared(d) });
     out.stale.push([d.backend, d.name]);
   }
   return out;
