@@ -11,6 +11,7 @@ import { bootstrapCommand } from './bootstrap-command.js';
 import { hostsCommand } from './hosts-command.js';
 import { validateCommand } from './validate-command.js';
 import { schemasCommand } from './schemas-command.js';
+import { parseDuration, parseListen, watchCommand } from './watch-command.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -67,6 +68,32 @@ program
   .addOption(verbose)
   .action(async (inventory: string, opts) => {
     process.exitCode = await checkCommand(inventory, opts);
+  });
+
+/** A commander parser from one of ours that throws plain Errors. */
+function parsedBy<T>(parse: (v: string) => T): (v: string) => T {
+  return (v) => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+program
+  .command('watch')
+  .description('hold one SSH connection per host, check every host each interval, serve the fleet page, /api/hosts and /metrics (read-only unless --repair)')
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .addOption(new Option('--interval <duration>', 'time between checks of a host (30s, 2m, 1h)').argParser(parsedBy(parseDuration)).default(30_000, '30s'))
+  .addOption(new Option('--listen <host:port>', 'where to serve the page; any address but loopback needs --token-env').argParser(parsedBy(parseListen)).default({ host: '127.0.0.1', port: 9107 }, '127.0.0.1:9107'))
+  .option('--token-env <var>', 'environment variable holding the token every request must carry (Bearer header or ?token=)')
+  .option('--repair', 'apply drifted hosts (at most once per interval per host; each repair logged)')
+  .option('--history <file>', 'append-only JSON-lines history (default ~/.local/state/provision/watch-INVENTORY-ID.jsonl)')
+  .addOption(forks)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await watchCommand(inventory, opts);
   });
 
 program
