@@ -7,7 +7,8 @@
  * sshd's own log), /api/hosts, /metrics, read-only, the token, and a history that
  * survives a restart. The screenshot is kept in test-artifacts/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,8 +39,8 @@ interface RunningWatch {
 }
 
 /** Starts the built CLI's watcher; resolves once it printed its page address. */
-function startWatch(extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningWatch> {
-  const child = spawn(process.execPath, [CLI, 'watch', inventory, '--interval', '1s', '--listen', '127.0.0.1:0', '--history', historyFile, ...extra], {
+function startWatch(extra: string[] = [], env: NodeJS.ProcessEnv = {}, inv = inventory): Promise<RunningWatch> {
+  const child = spawn(process.execPath, [CLI, 'watch', inv, '--interval', '1s', '--listen', '127.0.0.1:0', '--history', historyFile, ...extra], {
     env: { ...process.env, CI: 'true', NO_COLOR: '1', PROVISION_TEST_SECRET: SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -59,6 +60,16 @@ function startWatch(extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<
 
 async function api(url: string, init?: RequestInit): Promise<{ hosts: { host: string; status: string; last?: { execs: number; steps: { name: string; diff: string }[] }; history: { status: string }[] }[] }> {
   return (await (await fetch(`${url}api/hosts`, init)).json()) as never;
+}
+
+/** A loopback port nothing listens on (bound once to pick it, then closed). */
+function deadPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, budgetMs = 60_000): Promise<T> {
@@ -213,4 +224,57 @@ describe('provision watch', () => {
       expect(await w.stop()).toBe(0);
     }
   }, 60_000);
+
+  it('shows an unreachable host as such without hammering it, reconnects dropped connections, shows a running apply as locked', async () => {
+    const inv2 = path.join(dir, 'inventory', 'with-dead.yaml');
+    const text = await readFile(inventory, 'utf8');
+    await writeFile(inv2, text.replace('hosts:\n  web-1', `hosts:\n  dead: { address: 127.0.0.1, port: ${await deadPort()} }\n  web-1`));
+    const sessionsBefore = fx.countSessions();
+    const w = await startWatch(['--limit', 'dead,web'], {}, inv2);
+    try {
+      const first = await until('every host checked', async () => {
+        const a = await api(w.url);
+        return a.hosts.every((h) => h.history.length >= 1 && h.status !== 'pending') ? a : undefined;
+      });
+      const dead = () => first.hosts.find((h) => h.host === 'dead')!;
+      expect(dead().status).toBe('unreachable');
+      expect(JSON.stringify(dead())).toMatch(/refused/i);
+      // Four more cycles of the live hosts; the dead one is waiting out its backoff.
+      const later = await until('four more checks of web-2', async () => {
+        const a = await api(w.url);
+        return a.hosts.find((h) => h.host === 'web-2')!.history.length >= first.hosts.find((h) => h.host === 'web-2')!.history.length + 4 ? a : undefined;
+      });
+      const deadNow = later.hosts.find((h) => h.host === 'dead')!;
+      expect(deadNow.status).toBe('unreachable');
+      expect((deadNow as unknown as { retryAt?: string }).retryAt).toMatch(/^\d{4}-/);
+      expect(deadNow.history.filter((e) => e.status === 'unreachable').length).toBeLessThan(4);
+      expect(fx.countSessions() - sessionsBefore).toBe(2);
+
+      // Drop both held connections on the server side: the watcher reconnects each once.
+      // (Sessions of the earlier watchers may still be closing: wait for just these two.)
+      const children = await until('the two held sessions alone', async () => {
+        const pids = execFileSync('pgrep', ['-P', String(fx.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+        return pids.length === 2 ? pids : undefined;
+      });
+      for (const pid of children) process.kill(pid, 'SIGKILL');
+      await until('both connections opened again', async () => (fx.countSessions() - sessionsBefore === 4 ? true : undefined));
+      await until('both hosts checked in sync after the reconnect', async () => {
+        const a = await api(w.url);
+        return ['web-1', 'web-2'].every((n) => a.hosts.find((h) => h.host === n)!.status === 'in-sync') ? true : undefined;
+      });
+
+      // An apply holding the lock (its recorded process alive): the hosts show as locked.
+      const holder = spawn('sleep', ['60']);
+      try {
+        await writeFile(path.join(dir, 'lock'), `controller=ci user=root pid=1 started=now remote_pid=${holder.pid} remote_start=1 session=0\n`);
+        await until('web-1 locked', async () => ((await api(w.url)).hosts.find((h) => h.host === 'web-1')!.status === 'locked' ? true : undefined));
+      } finally {
+        holder.kill();
+      }
+      await writeFile(path.join(dir, 'lock'), '');
+      await until('web-1 in sync once the lock is free', async () => ((await api(w.url)).hosts.find((h) => h.host === 'web-1')!.status === 'in-sync' ? true : undefined));
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+  }, 180_000);
 });
