@@ -15,9 +15,12 @@ import { Watcher } from '../watch/watcher.js';
 import { askMissingSecrets } from './ask-secrets.js';
 import { printError } from './errors.js';
 import { buildJobs, lockHolder } from './jobs.js';
+import { selectHosts } from './select.js';
+import type { Shard } from '../config/shard.js';
 
 export interface WatchCommandOptions {
   limit?: string;
+  shard?: Shard;
   interval: number;
   listen: { host: string; port: number };
   tokenEnv?: string;
@@ -77,7 +80,7 @@ export async function watchCommand(inventoryFile: string, opts: WatchCommandOpti
   try {
     const token = tokenFrom(opts);
     const inv = await loadInventory(inventoryFile);
-    const hosts = inv.select(opts.limit);
+    const hosts = selectHosts(inv, opts.limit, opts.shard);
     const typed = await askMissingSecrets(hosts);
     redactor = new Redactor([...inv.secretValues, ...typed, ...(token ? [token] : [])]);
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${redactor.redact(line)}\n`);
