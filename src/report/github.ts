@@ -30,7 +30,7 @@ export function githubAnnotations(hosts: CiHost[], cwd = process.cwd()): string 
     for (const s of h.steps) {
       if (s.outcome !== 'failure') continue;
       const level = s.message.startsWith('drift') ? 'warning' : 'error';
-      const body = s.detail ? `${s.message}\n${s.detail}` : s.message;
+      const body = s.detail && s.detail.trim() !== s.message ? `${s.message}\n${s.detail}` : s.message;
       out.push(`::${level} ${location(s.where, cwd)}title=${escapeProperty(`${h.host}: ${s.name}`)}::${escapeData(body)}`);
     }
     if (h.error && !h.steps.some((s) => s.outcome === 'failure')) {
