@@ -5,7 +5,7 @@
  * `repair` is set; then a drifted host is applied through the engine's normal apply path
  * at most once per interval, and every repair is logged and kept in the history.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { runAll } from '../engine/run.js';
 import type { HostJob, HostResult, Reporter } from '../engine/types.js';
 import { mapPool } from '../engine/pool.js';
@@ -65,6 +65,8 @@ export class Watcher extends EventEmitter {
     readonly opts: WatchOptions,
   ) {
     super();
+    // Every in-flight exec listens on the stop signal: up to `forks` at once.
+    setMaxListeners(0, this.abort.signal);
     this.states = jobs.map((job) => ({ job, held: new HeldConnection(job.connect, opts.backoff ?? DEFAULT_BACKOFF) }));
   }
 
@@ -152,8 +154,13 @@ export class Watcher extends EventEmitter {
         const c = await this.cycle();
         const wait = Math.max(0, this.opts.intervalMs - c.durationMs);
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, wait);
-          this.abort.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+          const done = () => {
+            clearTimeout(timer);
+            this.abort.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const timer = setTimeout(done, wait);
+          this.abort.signal.addEventListener('abort', done, { once: true });
         });
       }
     })();

@@ -72,7 +72,7 @@ function deadPort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, budgetMs = 60_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined>, budgetMs = 120_000): Promise<T> {
   const end = Date.now() + budgetMs;
   for (;;) {
     const v = await fn();
@@ -139,14 +139,14 @@ describe('provision watch', () => {
       ctx = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
       const page = await ctx.newPage();
       await page.goto(w.url);
-      await page.locator('tr[data-host="web-1"][data-status="in-sync"]').waitFor({ timeout: 60_000 });
-      await page.locator('tr[data-host="web-2"][data-status="in-sync"]').waitFor({ timeout: 60_000 });
+      await page.locator('tr[data-host="web-1"][data-status="in-sync"]').waitFor({ timeout: 120_000 });
+      await page.locator('tr[data-host="web-2"][data-status="in-sync"]').waitFor({ timeout: 120_000 });
       // A mark that a reload would wipe: the update must arrive live.
       await page.evaluate(() => ((globalThis as unknown as { provisionMark: number }).provisionMark = 42));
 
       await writeFile(path.join(root('web-1'), 'etc/app.conf'), `name = web-1\nkey = ${SECRET}\nlevel = 9\n`);
       const drifted = page.locator('tr[data-host="web-1"][data-status="drift"]');
-      await drifted.waitFor({ timeout: 60_000 });
+      await drifted.waitFor({ timeout: 120_000 });
       const detail = page.locator('tr[data-detail-of="web-1"]');
       await detail.locator('pre.diff').waitFor();
       const text = await detail.innerText();
@@ -188,7 +188,7 @@ describe('provision watch', () => {
       await rm(userDataDir, { recursive: true, force: true });
       expect(await w.stop()).toBe(0);
     }
-  }, 240_000);
+  }, 360_000);
 
   it('keeps the history across a restart, and --repair applies the drift and logs it', async () => {
     const lines = (await readFile(historyFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { host: string; status: string });
@@ -211,7 +211,7 @@ describe('provision watch', () => {
     const after = (await readFile(historyFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { host: string; status: string });
     expect(after.filter((l) => l.host === 'web-1' && l.status === 'repaired')).toHaveLength(1);
     expect(after.length).toBeGreaterThan(lines.length);
-  }, 120_000);
+  }, 240_000);
 
   it('with --token-env every request must carry the token', async () => {
     const w = await startWatch(['--token-env', 'WATCH_TOKEN'], { WATCH_TOKEN: 'tok-123' });
@@ -223,7 +223,7 @@ describe('provision watch', () => {
     } finally {
       expect(await w.stop()).toBe(0);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('shows an unreachable host as such without hammering it, reconnects dropped connections, shows a running apply as locked', async () => {
     const inv2 = path.join(dir, 'inventory', 'with-dead.yaml');
@@ -276,5 +276,5 @@ describe('provision watch', () => {
     } finally {
       expect(await w.stop()).toBe(0);
     }
-  }, 180_000);
+  }, 300_000);
 });
