@@ -14,7 +14,7 @@ import { pendingDir } from '../engine/apply-script.js';
 import type { HostJob } from '../engine/types.js';
 import { parseProbe, planProbe, probeScript } from '../resources/facts/index.js';
 import { quote } from '../resources/sh.js';
-import type { Change, FactRequest } from '../resources/types.js';
+import type { Change, FactRequest, Facts } from '../resources/types.js';
 import type { Connection } from '../transport/connection.js';
 import { renderChange } from '../report/diff-render.js';
 import type { Redactor } from '../report/redact.js';
@@ -41,9 +41,23 @@ function firstLine(text: string): string {
   return text.trim().split('\n').find((l) => l.trim()) ?? '';
 }
 
-/** What makes two drifts the same drift: which steps, why, and the observed attributes. */
-export function driftFingerprint(changes: Change[], pending: string[]): string {
-  return JSON.stringify([changes.map((c) => [c.step, c.id, c.reason, c.attrs, c.data ?? null]), pending]);
+/**
+ * What makes two drifts the same drift: which steps, why, and every fact the probe saw
+ * for those steps (a file's hash changes when its content does, even if the reason and
+ * the attributes stay the same).
+ */
+export function driftFingerprint(job: HostJob, facts: Facts, changes: Change[], pending: string[]): string {
+  const steps = new Map(job.steps.map((s) => [s.index, s]));
+  const observed = changes.map((c) => {
+    const s = steps.get(c.step);
+    const seen = (s?.type.facts(s.spec) ?? []).map((r) => {
+      if (r.kind === 'aptLists') return facts.aptListsAge;
+      const key = r.kind === 'shell' ? r.id : 'path' in r ? r.path : r.name;
+      return (facts[r.kind] as Map<string, unknown>).get(key) ?? null;
+    });
+    return [c.step, c.id, c.reason, c.attrs, seen];
+  });
+  return JSON.stringify([observed, pending]);
 }
 
 export interface ProbeContext {
@@ -58,6 +72,7 @@ export interface ProbeContext {
 
 interface ProbeOnce {
   changes: Change[];
+  fingerprint?: string;
   pending: string[];
   locked: boolean;
   lost: boolean;
@@ -74,7 +89,8 @@ async function probeOnce(ctx: ProbeContext, requests: FactRequest[], withContent
     const facts = parseProbe(plan, res.stdout, nonce);
     const pending = (facts.pending.get(pendingDir(job.lockFile)) ?? []).filter((n) => job.handlers.has(n));
     const locked = facts.shell.get(LOCK_FACT)?.exitCode === 0;
-    return { changes: diffAll(job, facts, withContent), pending, locked, lost: false };
+    const changes = diffAll(job, facts, withContent);
+    return { changes, pending, locked, lost: false, fingerprint: driftFingerprint(job, facts, changes, pending) };
   } catch (e) {
     const why = firstLine(res.stderr) || (e as Error).message;
     return { changes: [], pending: [], locked: false, lost: false, error: `probe failed (exit ${res.exitCode}): ${why}` };
@@ -117,7 +133,7 @@ export async function probeHost(ctx: ProbeContext): Promise<{ check: HostCheck; 
   if (once.error) return { check: { ...base(), status: 'error', steps: [], pendingHandlers: [], error: once.error }, lost: false };
   if (once.locked) return { check: { ...base(), status: 'locked', steps: [], pendingHandlers: [], error: 'an apply holds the lock on this host' }, lost: false };
   if (!once.changes.length && !once.pending.length) return { check: { ...base(), status: 'in-sync', steps: [], pendingHandlers: [] }, lost: false };
-  const fingerprint = driftFingerprint(once.changes, once.pending);
+  const fingerprint = once.fingerprint!;
   let steps: DriftedStep[];
   if (ctx.previous?.status === 'drift' && ctx.previous.fingerprint === fingerprint) {
     steps = ctx.previous.steps; // same drift as last time: its diffs still hold
