@@ -2,8 +2,9 @@
  * The watcher's read-only HTTP side (node:http): the fleet page (static HTML/JS/CSS from
  * static/watch/), `/api/hosts` (JSON), `/metrics` (Prometheus text) and `/events`
  * (server-sent events: a snapshot on connect, then one event per host check and per
- * cycle). Only GET and HEAD are served. With a token every request must carry it, as
- * `Authorization: Bearer TOKEN` or `?token=TOKEN` (EventSource cannot send headers).
+ * cycle). Only GET and HEAD are served. With a token every data request must carry it, as
+ * `Authorization: Bearer TOKEN` or `?token=TOKEN` (EventSource cannot send headers); the
+ * page's static files hold no data and are served without it.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -76,11 +77,13 @@ async function handle(watcher: Watcher, opts: ServeOptions, req: http.IncomingMe
     res.writeHead(405, { allow: 'GET, HEAD' }).end('read-only: GET and HEAD only\n');
     return;
   }
-  if (!tokenOk(req, url, opts.token)) {
+  const file = STATIC[url.pathname];
+  // The page's own files hold no data (the page fetches it with its ?token=): only the
+  // data endpoints need the token.
+  if (!file && !tokenOk(req, url, opts.token)) {
     res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('a token is required: Authorization: Bearer TOKEN, or ?token=TOKEN\n');
     return;
   }
-  const file = STATIC[url.pathname];
   if (file) {
     const body = await readFile(new URL(file.file, STATIC_DIR));
     res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' }).end(body);
@@ -89,7 +92,8 @@ async function handle(watcher: Watcher, opts: ServeOptions, req: http.IncomingMe
   } else if (url.pathname === '/metrics') {
     res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(renderMetrics(watcher.views(), watcher.lastCycle));
   } else if (url.pathname === '/events') {
-    streamEvents(watcher, req, res);
+    if (req.method === 'HEAD') res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' }).end();
+    else streamEvents(watcher, req, res);
   } else {
     res.writeHead(404).end('not found\n');
   }

@@ -220,6 +220,10 @@ describe('provision watch', () => {
       expect((await fetch(`${w.url}metrics?token=wrong`)).status).toBe(401);
       expect((await fetch(`${w.url}api/hosts`, { headers: { authorization: 'Bearer tok-123' } })).status).toBe(200);
       expect((await fetch(`${w.url}metrics?token=tok-123`)).status).toBe(200);
+      // The page itself holds no data; its event stream needs the token the page was given.
+      expect((await fetch(`${w.url}app.js`)).status).toBe(200);
+      expect((await fetch(`${w.url}events`, { method: 'HEAD' })).status).toBe(401);
+      expect((await fetch(`${w.url}events?token=tok-123`, { method: 'HEAD' })).status).toBe(200);
     } finally {
       expect(await w.stop()).toBe(0);
     }
