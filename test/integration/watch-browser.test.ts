@@ -224,10 +224,22 @@ describe('provision watch', () => {
       expect((await fetch(`${w.url}app.js`)).status).toBe(200);
       expect((await fetch(`${w.url}events`, { method: 'HEAD' })).status).toBe(401);
       expect((await fetch(`${w.url}events?token=tok-123`, { method: 'HEAD' })).status).toBe(200);
+      // In the browser: the page opened with ?token= shows the fleet.
+      const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'provision-chromium-'));
+      const ctx = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+      try {
+        const page = await ctx.newPage();
+        await page.goto(`${w.url}?token=tok-123`);
+        await page.locator('tr[data-host="web-2"][data-status="in-sync"]').waitFor({ timeout: 120_000 });
+        expect(await page.locator('#link').isHidden()).toBe(true);
+      } finally {
+        await ctx.close();
+        await rm(userDataDir, { recursive: true, force: true });
+      }
     } finally {
       expect(await w.stop()).toBe(0);
     }
-  }, 120_000);
+  }, 240_000);
 
   it('shows an unreachable host as such without hammering it, reconnects dropped connections, shows a running apply as locked', async () => {
     const inv2 = path.join(dir, 'inventory', 'with-dead.yaml');
