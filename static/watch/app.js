@@ -48,14 +48,29 @@ function detailCell(v) {
   return td;
 }
 
+// One canvas per host, not one element per check: 500 hosts x 60 checks stay cheap to draw.
+const COLORS = { 'in-sync': '#4caf50', drift: '#f0b400', unreachable: '#d93025', locked: '#5b7fd6', error: '#b0279c', repaired: '#1a9bb0', 'repair-failed': '#7a0f08' };
+const CELL = 8;
+
+function describe(h) {
+  return `${new Date(h.t).toLocaleString()}: ${h.status}${h.steps ? ` (${h.steps} steps)` : ''}${h.error ? `: ${h.error}` : ''}`;
+}
+
 function strip(history) {
-  const s = el('div', 'strip');
-  for (const h of history) {
-    const c = el('span', `s-${h.status}`);
-    c.title = `${new Date(h.t).toLocaleString()}: ${h.status}${h.steps ? ` (${h.steps} steps)` : ''}${h.error ? `: ${h.error}` : ''}`;
-    s.append(c);
-  }
-  return s;
+  const c = el('canvas', 'strip');
+  c.width = Math.max(1, history.length) * CELL;
+  c.height = 16;
+  c.dataset.statuses = history.map((h) => h.status).join(' ');
+  const g = c.getContext('2d');
+  history.forEach((h, i) => {
+    g.fillStyle = COLORS[h.status] ?? '#999';
+    g.fillRect(i * CELL, 0, CELL - 2, 16);
+  });
+  c.addEventListener('mousemove', (e) => {
+    const h = history[Math.floor(e.offsetX / CELL)];
+    c.title = h ? describe(h) : '';
+  });
+  return c;
 }
 
 function renderHost(v) {
