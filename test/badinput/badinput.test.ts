@@ -38,6 +38,10 @@ const APPLY = [
   '66-secret-in-bad-value',
 ];
 
+/** --limit mistakes: refused by every command that selects hosts, before connecting. */
+const LIMIT_CASES = ['72-limit-empty', '73-limit-only-commas', '74-limit-empty-item', '75-limit-excludes-everything'];
+const SELECTING_COMMANDS = ['apply', 'check', 'bootstrap', 'hosts'];
+
 interface Case {
   dir: string;
   expected: string;
@@ -129,6 +133,14 @@ describe('bad input corpus (apply): the same message, no connection attempt', ()
     const c = await copyCase(name);
     const before = connections;
     const r = await runCli(['apply', 'inventory.yaml', ...c.args], { cwd: c.dir, env: c.env });
+    expectCleanFailure(r, c);
+    expect(connections - before).toBe(0);
+  });
+
+  it.each(LIMIT_CASES.flatMap((n) => SELECTING_COMMANDS.map((cmd) => [n, cmd] as const)))('%s: `%s` refuses it too', async (name, cmd) => {
+    const c = await copyCase(name, undefined, `${name}-${cmd}`);
+    const before = connections;
+    const r = await runCli([cmd, 'inventory.yaml', ...c.args], { cwd: c.dir, env: c.env });
     expectCleanFailure(r, c);
     expect(connections - before).toBe(0);
   });

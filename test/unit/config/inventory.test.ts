@@ -97,7 +97,7 @@ describe('Inventory.select (--limit)', () => {
 
   it('selects everything without a limit', async () => {
     expect(await names()).toEqual(['bastion', 'lb-1', 'lb-2', 'app-1']);
-    expect(await names('')).toEqual(['bastion', 'lb-1', 'lb-2', 'app-1']);
+    expect(await names(undefined)).toEqual(['bastion', 'lb-1', 'lb-2', 'app-1']);
   });
   it('selects by host name and group name, keeping inventory order', async () => {
     expect(await names('app-1,lb-1')).toEqual(['lb-1', 'app-1']);
@@ -120,6 +120,17 @@ describe('Inventory.select (--limit)', () => {
     expect(() => inv.select('lb-1,lb-9')).toThrow(ConfigError);
     expect(() => inv.select('lb-1,lb-9')).toThrow('--limit pattern `lb-9` matches no host or group (did you mean `lb-1`?)');
     expect(() => inv.select('!web-*')).toThrow('--limit pattern `!web-*` matches no host or group');
+  });
+  it('rejects an empty or malformed --limit instead of selecting every host', async () => {
+    const inv = await load();
+    expect(() => inv.select('')).toThrow('--limit `` names no host (give host names, group names or globs');
+    expect(() => inv.select(' , ,, ')).toThrow('--limit ` , ,, ` names no host');
+    expect(() => inv.select('lb-1,,app-1')).toThrow('--limit `lb-1,,app-1`: item 2 is empty (remove the extra comma');
+    expect(() => inv.select('lb-1,!')).toThrow('--limit `lb-1,!`: item 2 is empty');
+  });
+  it('rejects a --limit that selects no host, naming it', async () => {
+    const inv = await load();
+    expect(() => inv.select('lb,!lb-*')).toThrow('--limit `lb,!lb-*` selects no host (its `!` exclusions remove every host it names)');
   });
 });
 
