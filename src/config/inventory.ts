@@ -11,7 +11,7 @@ import { connectionShape, inventorySchema, type ConnectionKeys, type InventoryFi
 import { selectHosts } from './limit.js';
 import { displayPath, resolvePath } from './paths.js';
 import { findPlaybook, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
-import { resolveSecrets } from './secrets.js';
+import { resolveSecrets, type SecretInfo } from './secrets.js';
 import { didYouMean } from './suggest.js';
 import { BUILTIN_VARS, mergeVars } from './vars.js';
 import { YamlSource } from './yaml-source.js';
@@ -98,6 +98,8 @@ export interface Inventory {
   groups: Map<string, string[]>;
   /** Every secret value, for redaction. */
   secretValues: string[];
+  /** The inventory's secrets by name: value and declaration (for messages naming them). */
+  secrets?: ReadonlyMap<string, SecretInfo>;
   /** Hosts matching a --limit expression; ConfigError when a pattern matches nothing. */
   select(limit?: string): HostConfig[];
 }
@@ -280,6 +282,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     bootstrap,
     hosts,
     groups,
+    secrets: secrets.info,
     secretValues: [
       ...new Set([
         ...secrets.values.values(),

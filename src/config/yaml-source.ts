@@ -4,10 +4,10 @@
  * error names file, line and column. yaml's own errors (syntax, duplicate keys) keep the
  * position yaml reports.
  */
-import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLError } from 'yaml';
 import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
+import { readConfigText } from './read-text.js';
 
 export type YamlPath = readonly (string | number)[];
 /** Position of a path: `key` points at a map entry's key, `value` (default) at its value. */
@@ -44,17 +44,12 @@ export class YamlSource {
     return new YamlSource(shown, text, doc, lines);
   }
 
-  /** Reads and parses a file; a missing file is a ConfigError at `from` (the place naming it). */
+  /**
+   * Reads and parses a file; a missing, unreadable, non-regular, oversized or non-UTF-8
+   * file is a ConfigError at `from` (the place naming it) or in the file itself.
+   */
   static async load(absFile: string, from?: SourcePos, what = 'file'): Promise<YamlSource> {
-    let text: string;
-    try {
-      text = await readFile(absFile, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(err)})`;
-      throw new ConfigError(`${what} ${displayPath(absFile)} ${why}`, from);
-    }
-    return YamlSource.parse(absFile, text);
+    return YamlSource.parse(absFile, await readConfigText(absFile, what, from));
   }
 
   /** Position of the document start (for errors about the whole file). */

@@ -2,8 +2,9 @@
  * The bad-input corpus: every directory under cases/ is a small project (inventory.yaml,
  * playbooks/, templates/, files/) with one mistake, and `expected.txt` holds exactly what
  * the built CLI must print on stderr for it: one `error: FILE:LINE:COL: problem (fix)` line
- * per error (a count line after several). Optional files: `args` (extra CLI arguments) and
- * `env` (NAME=VALUE lines; the values must never be printed: they are secrets).
+ * per error (a count line after several). Optional files: `args` (extra CLI arguments),
+ * `env` (NAME=VALUE lines; the values must never be printed: they are secrets) and `chmod`
+ * (MODE FILE lines, applied before the run: git keeps no modes but the executable bit).
  *
  * `validate` must exit 1 with that exact output, nothing on stdout and no stack trace.
  * For a sample, `apply` must fail identically before connecting anywhere: the inventory's
@@ -12,7 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +57,10 @@ function loadCase(name: string, dir = path.join(CASES, name)): Case {
     const eq = line.indexOf('=');
     env[line.slice(0, eq)] = line.slice(eq + 1);
   }
+  for (const line of opt('chmod').split('\n').filter(Boolean)) {
+    const [mode, file] = line.split(/\s+/);
+    chmodSync(path.join(dir, file!), parseInt(mode!, 8));
+  }
   return { dir, expected: readFileSync(path.join(dir, 'expected.txt'), 'utf8'), args: opt('args').split(/\s+/).filter(Boolean), env };
 }
 
@@ -81,7 +86,7 @@ describe('bad input corpus (validate)', () => {
       if (errors.length > 1) expect(lines, name).toEqual([...errors, `${errors.length} errors; nothing was changed`]);
       else expect(lines, name).toEqual(errors);
       for (const l of errors) {
-        if (c.args.includes('--limit')) expect(l, name).toMatch(/^error: --limit /);
+        if (c.args.some((a) => a === '--limit' || a.startsWith('--limit='))) expect(l, name).toMatch(/^error: --limit /);
         else expect(l, name).toMatch(/^error: (inventory\.yaml|playbooks\/[\w-]+\.yaml|templates\/[\w.-]+):\d+:\d+: \S/);
       }
     }

@@ -1,5 +1,6 @@
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/errors.js';
 import { loadInventory, type Inventory } from '../../../src/config/inventory.js';
 import { configErrors, FIXTURES, shown } from './helpers.js';
@@ -8,6 +9,9 @@ const ENV = { HOME: '/home/tester', TEST_CONSUL_ENCRYPT: 'enc-key-123' };
 const load = (): Promise<Inventory> => loadInventory(path.join(FIXTURES, 'valid/inventory/prod.yaml'), ENV);
 const invDir = path.join(FIXTURES, 'valid/inventory');
 const pb = (name: string): string => path.join(FIXTURES, 'valid/playbooks', name);
+
+// Git keeps no file modes but the executable bit; a secret file must not be readable by others.
+beforeAll(() => chmodSync(path.join(FIXTURES, 'valid/secrets/consul-token'), 0o600));
 
 describe('loadInventory: valid inventory', () => {
   it('resolves settings relative to the inventory file, with defaults', async () => {
