@@ -5,6 +5,7 @@
  * should be, decoded as strict UTF-8, and every failure said in the user's words (no
  * `EISDIR`/`EACCES` text), at the place that names the file.
  */
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { ConfigError, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
@@ -33,21 +34,30 @@ export function readProblem(err: unknown): string {
   }
 }
 
+function fileType(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
 /** Reads `abs` as bytes after checking it is a regular file of a sane size; ConfigError at `from` otherwise. */
 export async function readConfigBytes(abs: string, what: string, from?: SourcePos, max = MAX_CONFIG_BYTES): Promise<Buffer> {
   const shown = displayPath(abs);
+  // What is wrong with the file itself is said at the file (line 1) when nothing names it.
+  const self = from ?? { file: shown, line: 1, col: 1 };
   let size: number;
   try {
     const st = await stat(abs);
     if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    if (!st.isFile()) throw new ConfigError(`${what} ${shown} is not a regular file`, from, 'name a file; devices, FIFOs and sockets are refused');
+    if (!st.isFile()) throw new ConfigError(`${what} ${shown} is not a regular file (${fileType(st)})`, self, 'name a file; devices, FIFOs and sockets are refused');
     size = st.size;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`${what} ${shown} ${readProblem(err)}`, from);
   }
   if (size > max) {
-    throw new ConfigError(`${what} ${shown} is ${(size / 1024 / 1024).toFixed(1)} MiB, more than the ${max / 1024 / 1024} MiB a config file may have`, from, 'is this the right file?');
+    throw new ConfigError(`${what} ${shown} is ${(size / 1024 / 1024).toFixed(1)} MiB, more than the ${max / 1024 / 1024} MiB such a file may have`, self, 'is this the right file?');
   }
   try {
     return await readFile(abs);

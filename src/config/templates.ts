@@ -13,6 +13,7 @@ import { ConfigError, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
 import { shellQuote } from './shell-quote.js';
 import { didYouMean } from './suggest.js';
+import { decodeUtf8 } from './utf8.js';
 import { templateNames, type NameUse } from './template-names.js';
 
 type Path = (string | number)[];
@@ -250,11 +251,14 @@ function expressionAt(text: string | undefined, line: number, col: number): stri
   return lineText.slice(start + 2, end === -1 ? undefined : end).replace(/^-|-$/g, '').trim();
 }
 
+/** A template's text, strictly UTF-8 (ConfigError at the first bad byte); undefined when it cannot be read. */
 function readSource(file: string): string | undefined {
+  let data: Buffer;
   try {
-    // Synchronous like nunjucks' own loader; only on the error path.
-    return readFileSync(file, 'utf8');
+    // Synchronous like nunjucks' own loader, which reads the same file again (leniently).
+    data = readFileSync(file);
   } catch {
     return undefined;
   }
+  return decodeUtf8(data, displayPath(file), 'template');
 }

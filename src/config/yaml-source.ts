@@ -8,6 +8,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type
 import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
 import { readConfigText } from './read-text.js';
+import { aliasBombError, MAX_ALIAS_COUNT, structureErrors } from './yaml-structure.js';
 
 export type YamlPath = readonly (string | number)[];
 /** Position of a path: `key` points at a map entry's key, `value` (default) at its value. */
@@ -20,12 +21,12 @@ export class YamlSource {
   private readonly lines: LineCounter;
   private readonly text: string;
 
-  private constructor(file: string, text: string, doc: Document.Parsed, lines: LineCounter) {
+  private constructor(file: string, text: string, doc: Document.Parsed, lines: LineCounter, data: unknown) {
     this.file = file;
     this.text = text;
     this.doc = doc;
     this.lines = lines;
-    this.data = doc.toJS({ maxAliasCount: 1000 });
+    this.data = data;
   }
 
   /** Parses `text`; throws ConfigErrors with yaml's positions on syntax errors or duplicate keys. */
@@ -41,7 +42,16 @@ export class YamlSource {
       const shownErrors = first ? [...dups, first].sort((a, b) => a.pos[0] - b.pos[0]) : dups;
       throw new ConfigErrors(shownErrors.map((e) => yamlError(e, doc, lines, shown)));
     }
-    return new YamlSource(shown, text, doc, lines);
+    const structure = structureErrors(doc, lines, shown);
+    if (structure.length > 0) throw new ConfigErrors(structure);
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      if (e instanceof ReferenceError) throw new ConfigErrors([aliasBombError(doc, lines, shown)]);
+      throw e;
+    }
+    return new YamlSource(shown, text, doc, lines, data);
   }
 
   /**
@@ -124,6 +134,9 @@ function yamlError(e: YAMLError, doc: Document.Parsed, lines: LineCounter, file:
       return new ConfigError(`duplicate key \`${found.key}\` (also at line ${lines.linePos(found.first).line})`, at(offset), 'each key may appear once in a map: merge the two entries or rename one');
     }
     return new ConfigError('duplicate key', at(offset), 'each key may appear once in a map: merge the two entries or rename one');
+  }
+  if (e.code === 'MULTIPLE_DOCS') {
+    return new ConfigError('YAML: a second document starts here: a config file holds one document', at(offset), 'remove this `---` line, or move what follows into its own file');
   }
   if (e.code === 'MISSING_CHAR' && /quote/.test(message)) {
     // yaml reports the end of the file; the useful place is the opening quote.

@@ -37,6 +37,15 @@ const APPLY = [
   '48-template-undefined-var',
   '49-template-syntax-error',
   '66-secret-in-bad-value',
+  '72-limit-empty',
+  '76-secret-in-user-comment',
+  '78-secret-in-world-readable-template',
+  '83-secret-playbook-var-clash',
+  '85-secret-file-world-readable',
+  '87-service-restarted-in-step',
+  '88-yaml-complex-key',
+  '90-yaml-alias-bomb',
+  '92-template-not-utf8',
 ];
 
 /** --limit mistakes: refused by every command that selects hosts, before connecting. */
