@@ -14,7 +14,8 @@ import { displayPath } from './paths.js';
 import { shellQuote } from './shell-quote.js';
 import { didYouMean } from './suggest.js';
 import { decodeUtf8 } from './utf8.js';
-import { templateNames, type NameUse } from './template-names.js';
+import { findMissingAttr } from './template-attrs.js';
+import { templateNames, type AttrFacts, type ChainUse, type NameUse } from './template-names.js';
 
 type Path = (string | number)[];
 
@@ -23,6 +24,8 @@ interface Read extends NameUse {
   pos: SourcePos | undefined;
   /** For a `when`-style expression: the expression, quoted in the error. */
   expr?: string | undefined;
+  /** An attribute chain a `for` iterates (template-attrs.ts), not a top-level read. */
+  attr?: { facts: AttrFacts; use: ChainUse };
 }
 
 /** `{{ expr }}` and nothing else: its value is kept as is (lists, numbers, maps). */
@@ -142,6 +145,7 @@ export class TemplateEngine {
     const names = source === undefined ? undefined : this.names(source);
     if (names) {
       for (const u of names.reads) out.push({ ...u, pos: { file: displayPath(file), line: u.line, col: u.col } });
+      for (const use of names.attrs.iterated) out.push({ name: use.chain[0]!, line: use.line, col: use.col, pos: { file: displayPath(file), line: use.line, col: use.col }, attr: { facts: names.attrs, use } });
       // An included template reads the same context.
       for (const inc of names.includes) if (!seen.has(inc)) out.push(...this.fileReads(inc, seen));
     }
@@ -174,8 +178,8 @@ export class TemplateEngine {
 
   /** The first name a template reads that `vars` does not define is an error, wherever it is read. */
   private checkReads(reads: Read[], vars: object): void {
-    const missing = reads.find((r) => !(r.name in vars));
-    if (!missing) return;
+    const missing = reads.find((r) => !r.attr && !(r.name in vars));
+    if (!missing) return checkAttrs(reads, vars as Record<string, unknown>);
     const known = Object.keys(vars);
     const hint = didYouMean(missing.name, known) ?? undefinedHint(missing.name);
     const where = missing.expr !== undefined && missing.expr.trim() !== missing.name ? ` in \`${missing.expr.trim()}\`` : '';
@@ -233,6 +237,17 @@ export class TemplateEngine {
       problem = `template syntax error: ${problem}`;
     }
     return new ConfigError(problem, pos, hint);
+  }
+}
+
+/** The first iterated attribute that no object of the vars has: an error at its use. */
+function checkAttrs(reads: Read[], vars: Record<string, unknown>): void {
+  for (const r of reads) {
+    if (!r.attr) continue;
+    const miss = findMissingAttr({ ...r.attr.facts, iterated: [r.attr.use] }, vars);
+    if (!miss) continue;
+    const hint = didYouMean(miss.key, miss.known) ?? (miss.known.length ? `\`${miss.owner}\` has: ${miss.known.join(', ')}` : undefined);
+    throw new ConfigError(`undefined attribute \`${miss.key}\` of \`${miss.owner}\``, r.pos, hint);
   }
 }
 
