@@ -18,6 +18,7 @@ import { describeValue, zodIssuesToConfigErrors } from '../config/zod-issues.js'
 import type { ResolvedHandler, ResolvedStep, ValidateSet } from '../engine/types.js';
 import type { DownloadCache } from './download-cache.js';
 import { REGISTRY } from './registry.js';
+import { PathOwners } from './path-owners.js';
 import { secretContentError, secretFieldErrors, SecretTracer } from './secret-policy.js';
 import type { PrepareContext, ResourceType } from './types.js';
 
@@ -135,6 +136,7 @@ function secretVarClashes(playbook: Playbook, secrets: ReadonlyMap<string, Secre
 export async function expandHost(host: HostConfig, playbook: Playbook, deps: ExpandDeps): Promise<ExpandedHost> {
   const errors: ConfigError[] = [];
   const tracer = new SecretTracer(deps.secrets);
+  const owners = new PathOwners();
   errors.push(...secretVarClashes(playbook, deps.secrets));
   const baseVars = mergeVars(playbook.vars, host.vars);
   const steps: ResolvedStep[] = [];
@@ -185,6 +187,8 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
       }
       const prepared = await prepareBody(type, spec, prepareContext(host, vars, def, deps), def, errors, tracer);
       if (prepared === undefined) continue;
+      const clash = owners.claim(def.kind, prepared, def.pos);
+      if (clash) errors.push(clash);
       let name = def.name ?? '';
       if (name.includes('{')) {
         try {
