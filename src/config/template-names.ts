@@ -36,6 +36,15 @@ export interface TemplateNames {
   includes: string[];
   /** Attribute chains iterated by `for`, the loop names they bind, and guarded chains (template-attrs.ts). */
   attrs: AttrFacts;
+  /** Literal `{% include %}` (unless `ignore missing`) and `{% extends %}` targets, where written. */
+  refs: TemplateRef[];
+}
+
+export interface TemplateRef {
+  tag: 'include' | 'extends';
+  name: string;
+  line: number;
+  col: number;
 }
 
 /** `{% for o in b.options %}` at a position: the chain `['b', 'options']`. */
@@ -96,6 +105,7 @@ export function templateNames(source: string, extraGlobals: Iterable<string> = [
   const guarded = new Set<string>();
   const uses: NameUse[] = [];
   const includes: string[] = [];
+  const refs: TemplateRef[] = [];
   const attrs: AttrFacts = { iterated: [], loopSources: new Map(), guarded: new Set(), bound: new Set() };
   const bindings = new Map<string, number>();
 
@@ -172,8 +182,18 @@ export function templateNames(source: string, extraGlobals: Iterable<string> = [
         }
         return;
       case 'Include':
-        if (isNode(node.template) && node.template.typename === 'Literal' && typeof node.template.value === 'string') includes.push(node.template.value);
+      case 'Extends': {
+        const t = node.template;
+        if (isNode(t) && t.typename === 'Literal' && typeof t.value === 'string') {
+          if (node.typename === 'Include') includes.push(t.value);
+          if (!node.ignoreMissing) refs.push({ tag: node.typename === 'Include' ? 'include' : 'extends', name: t.value, line: t.lineno + 1, col: t.colno + 1 });
+        }
         break;
+      }
+      case 'Block':
+        // A block's name is a label, not a variable.
+        each(node.body, visit);
+        return;
       case 'KeywordArgs':
         for (const f of node.fields) each(node[f], visit);
         return;
@@ -199,7 +219,7 @@ export function templateNames(source: string, extraGlobals: Iterable<string> = [
   // A loop name bound twice (two loops, a `set`) has no one source: not followed.
   for (const [n, count] of bindings) if (count > 1) attrs.loopSources.delete(n);
   for (const n of bindings.keys()) attrs.bound.add(n);
-  return { reads, includes, attrs };
+  return { reads, includes, attrs, refs };
 }
 
 function each(v: unknown, fn: (n: Node) => void): void {

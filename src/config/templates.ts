@@ -6,7 +6,7 @@
  * becomes a ConfigError naming the template file, line, column and, for undefined
  * values, the variable. Extra filters: `quote` (POSIX shell), `to_json`, `b64encode`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { ConfigError, type SourcePos } from './errors.js';
@@ -15,7 +15,7 @@ import { shellQuote } from './shell-quote.js';
 import { didYouMean } from './suggest.js';
 import { decodeUtf8 } from './utf8.js';
 import { findMissingAttr } from './template-attrs.js';
-import { templateNames, type AttrFacts, type ChainUse, type NameUse } from './template-names.js';
+import { templateNames, type AttrFacts, type ChainUse, type NameUse, type TemplateRef } from './template-names.js';
 
 type Path = (string | number)[];
 
@@ -144,6 +144,7 @@ export class TemplateEngine {
     const out: Read[] = [];
     const names = source === undefined ? undefined : this.names(source);
     if (names) {
+      this.checkRefs(names.refs, displayPath(file));
       for (const u of names.reads) out.push({ ...u, pos: { file: displayPath(file), line: u.line, col: u.col } });
       for (const use of names.attrs.iterated) out.push({ name: use.chain[0]!, line: use.line, col: use.col, pos: { file: displayPath(file), line: use.line, col: use.col }, attr: { facts: names.attrs, use } });
       // An included template reads the same context.
@@ -151,6 +152,16 @@ export class TemplateEngine {
     }
     this.reads.set(`file:${name}`, out);
     return out;
+  }
+
+  /** Every literal `{% include %}`/`{% extends %}` target exists: else an error where it is written. */
+  private checkRefs(refs: TemplateRef[], shownFile: string): void {
+    for (const r of refs) {
+      const target = path.resolve(this.templatesDir, r.name);
+      if (existsSync(target)) continue;
+      const where = { file: shownFile, line: r.line, col: r.col };
+      throw new ConfigError(`${r.tag === 'include' ? 'included' : 'base'} template \`${r.name}\` not found in ${displayPath(this.templatesDir)}`, where, this.missingHint(r.name) ?? 'names are relative to the templates directory');
+    }
   }
 
   private stringReads(text: string, base: SourcePos | undefined, expr?: string): Read[] {
