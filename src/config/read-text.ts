@@ -5,8 +5,8 @@
  * should be, decoded as strict UTF-8, and every failure said in the user's words (no
  * `EISDIR`/`EACCES` text), at the place that names the file.
  */
-import type { Stats } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import { ConfigError, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
 import { decodeUtf8 } from './utf8.js';
@@ -39,6 +39,19 @@ function fileType(st: Stats): string {
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
   if (st.isSocket()) return 'a socket';
   return 'not a file';
+}
+
+/** Why `abs` is not a readable regular file, in words; undefined when it is one. */
+export async function fileProblem(abs: string): Promise<string | undefined> {
+  try {
+    const st = await stat(abs);
+    if (st.isDirectory()) return readProblem({ code: 'EISDIR' });
+    if (!st.isFile()) return `is not a regular file (${fileType(st)})`;
+    await access(abs, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return readProblem(err);
+  }
 }
 
 /** Reads `abs` as bytes after checking it is a regular file of a sane size; ConfigError at `from` otherwise. */

@@ -6,13 +6,14 @@
  * becomes a ConfigError naming the template file, line, column and, for undefined
  * values, the variable. Extra filters: `quote` (POSIX shell), `to_json`, `b64encode`.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { ConfigError, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
 import { shellQuote } from './shell-quote.js';
 import { didYouMean } from './suggest.js';
+import { readProblem } from './read-text.js';
 import { decodeUtf8 } from './utf8.js';
 import { findMissingAttr } from './template-attrs.js';
 import { templateNames, type AttrFacts, type ChainUse, type NameUse, type TemplateRef } from './template-names.js';
@@ -66,6 +67,8 @@ export class TemplateEngine {
 
   renderFile(name: string, vars: object, pos?: SourcePos): string {
     const file = path.resolve(this.templatesDir, name);
+    const problem = existsSync(file) ? unreadable(file) : undefined;
+    if (problem) throw new ConfigError(`template \`${name}\` (${displayPath(file)}) ${problem}`, pos);
     this.checkReads(this.fileReads(name), vars);
     try {
       return this.env.render(name, vars);
@@ -275,6 +278,17 @@ function expressionAt(text: string | undefined, line: number, col: number): stri
   if (start === -1) return undefined;
   const end = lineText.indexOf('}}', start);
   return lineText.slice(start + 2, end === -1 ? undefined : end).replace(/^-|-$/g, '').trim();
+}
+
+/** Why an existing template file cannot be read, in words (not EISDIR/EACCES); undefined when it can. */
+function unreadable(file: string): string | undefined {
+  try {
+    if (statSync(file).isDirectory()) return readProblem({ code: 'EISDIR' });
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return readProblem(err);
+  }
 }
 
 /** A template's text, strictly UTF-8 (ConfigError at the first bad byte); undefined when it cannot be read. */

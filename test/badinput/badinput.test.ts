@@ -46,6 +46,9 @@ const APPLY = [
   '88-yaml-complex-key',
   '90-yaml-alias-bomb',
   '92-template-not-utf8',
+  '96-two-steps-same-path',
+  '99-validate-set-cmd-typo',
+  '104-playbook-is-a-directory',
 ];
 
 /** --limit mistakes: refused by every command that selects hosts, before connecting. */

@@ -156,7 +156,7 @@ const broken: BrokenCase[] = [
   { file: 'unknown-child.yaml', line: 3, col: 16, message: 'unknown group `egde` in children of group `lb`; defined groups: lb, edge', hint: 'did you mean `edge`?' },
   { file: 'group-cycle.yaml', line: 7, col: 16, message: 'group cycle: lb -> edge -> core -> lb' },
   { file: 'group-self.yaml', line: 4, col: 16, message: 'group cycle: lb -> lb' },
-  { file: 'jump-loop.yaml', line: 4, col: 3, message: 'jump host loop: bastion -> bastion' },
+  { file: 'jump-loop.yaml', line: 2, col: 9, message: 'jump host loop: bastion -> bastion' }, // the `defaults` line that sets it
   { file: 'duplicate-key.yaml', line: 4, col: 3, message: 'duplicate key `lb-1` (also at line 2)' },
   { file: 'syntax-error.yaml', line: 3, col: 3, message: 'YAML: a `{ ... }` map opened above is not closed before this line' },
   { file: 'secret-env-unset.yaml', line: 2, col: 26, message: 'secret `consul_encrypt`: environment variable PROVISION_TEST_UNSET_VAR is not set' },
