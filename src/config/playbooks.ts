@@ -67,6 +67,8 @@ export interface Playbook {
   validateSets: Map<string, ValidateSet>;
   /** Playbook default vars, merged in load order (later files win per top-level name). */
   vars: Record<string, unknown>;
+  /** Where each of `vars` is defined (the winning file's key). */
+  varsPos?: Map<string, SourcePos>;
 }
 
 const META_SHAPE = z.strictObject(stepMetaShape);
@@ -80,6 +82,7 @@ class Loader {
   private readonly badHandlers = new Set<string>();
   readonly validateSets = new Map<string, ValidateSet & { raw: unknown }>();
   readonly vars: Record<string, unknown> = {};
+  readonly varsPos = new Map<string, SourcePos>();
   private readonly notifies: { names: string[]; posOf: (i: number) => SourcePos }[] = [];
   private readonly cache = new Map<string, YamlSource>();
 
@@ -109,6 +112,7 @@ class Loader {
     const pb = frame.data;
     if (firstTime) {
       Object.assign(this.vars, pb.vars ?? {});
+      for (const name of Object.keys(pb.vars ?? {})) this.varsPos.set(name, src.posOf(['vars', name], 'key'));
       this.addHandlers(src, abs, pb.handlers ?? {});
       this.addValidateSets(src, pb.validate_sets ?? {});
     }
@@ -316,5 +320,6 @@ export async function loadPlaybooks(files: string[], kinds: StepKinds): Promise<
     handlers: loader.handlers,
     validateSets: new Map([...loader.validateSets].map(([k, { command, paths, pos }]) => [k, { command, paths, pos }])),
     vars: loader.vars,
+    varsPos: loader.varsPos,
   };
 }
