@@ -12,6 +12,7 @@ import nunjucks from 'nunjucks';
 import { ConfigError, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
 import { shellQuote } from './shell-quote.js';
+import { varsContext } from './lazy-vars.js';
 import { didYouMean } from './suggest.js';
 import { templateNames, type NameUse } from './template-names.js';
 
@@ -62,9 +63,11 @@ export class TemplateEngine {
 
   renderFile(name: string, vars: object, pos?: SourcePos): string {
     const file = path.resolve(this.templatesDir, name);
-    this.checkReads(this.fileReads(name), vars);
+    const reads = this.fileReads(name);
+    const ctx = varsContext(vars, reads, () => readSource(file));
+    this.checkReads(reads, ctx);
     try {
-      return this.env.render(name, vars);
+      return this.env.render(name, ctx);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (/^template not found/.test(message)) {
@@ -98,9 +101,11 @@ export class TemplateEngine {
   }
 
   renderString(text: string, vars: object, pos?: SourcePos): string {
-    this.checkReads(this.stringReads(text, pos), vars);
+    const reads = this.stringReads(text, pos);
+    const ctx = varsContext(vars, reads, () => text);
+    this.checkReads(reads, ctx);
     try {
-      return this.compiled(text).render(vars);
+      return this.compiled(text).render(ctx);
     } catch (err) {
       throw this.toConfigError(err, pos, () => text, pos, false);
     }
@@ -108,10 +113,12 @@ export class TemplateEngine {
 
   /** Value of a nunjucks expression (no braces): `backends | length > 0` -> true. */
   evaluate(expr: string, vars: object, pos?: SourcePos): unknown {
-    this.checkReads(this.stringReads(`{{ ${CAPTURE}((${expr})) }}`, pos, expr), vars);
+    const reads = this.stringReads(`{{ ${CAPTURE}((${expr})) }}`, pos, expr);
+    const ctx = varsContext(vars, reads, () => expr);
+    this.checkReads(reads, ctx);
     this.captured = undefined;
     try {
-      this.compiled(`{{ ${CAPTURE}((${expr})) }}`).render(vars);
+      this.compiled(`{{ ${CAPTURE}((${expr})) }}`).render(ctx);
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       if (err instanceof UndefinedValue || text.includes(UNDEFINED_MARK) || text.includes('attempted to output null or undefined')) {

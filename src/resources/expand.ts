@@ -12,7 +12,8 @@ import type { HostConfig } from '../config/inventory.js';
 import type { HandlerDef, Playbook, StepDef } from '../config/playbooks.js';
 import { displayPath } from '../config/paths.js';
 import type { TemplateEngine } from '../config/templates.js';
-import { mergeVars } from '../config/vars.js';
+import { LazyVars } from '../config/lazy-vars.js';
+import { BUILTIN_VARS, mergeVars } from '../config/vars.js';
 import { describeValue, zodIssuesToConfigErrors } from '../config/zod-issues.js';
 import type { ResolvedHandler, ResolvedStep, ValidateSet } from '../engine/types.js';
 import type { DownloadCache } from './download-cache.js';
@@ -60,7 +61,7 @@ function resolveBody(type: ResourceType, def: StepDef | HandlerDef, vars: object
   return parsed.data;
 }
 
-function prepareContext(host: HostConfig, vars: Record<string, unknown>, def: StepDef | HandlerDef, deps: ExpandDeps): PrepareContext {
+function prepareContext(host: HostConfig, vars: LazyVars, def: StepDef | HandlerDef, deps: ExpandDeps): PrepareContext {
   return {
     host: host.name,
     vars,
@@ -106,9 +107,17 @@ function checkSetMember(spec: { dest?: string; validate_set?: string }, def: Ste
   return null;
 }
 
+/** Playbook defaults under the host's vars; templated values render when read (lazy-vars.ts). */
+function hostVars(host: HostConfig, playbook: Playbook, deps: ExpandDeps): LazyVars {
+  const merged = mergeVars(playbook.vars, host.vars);
+  const positions = { ...playbook.varPos, ...host.varPos };
+  const literal = (name: string, value: unknown): boolean => (BUILTIN_VARS as readonly string[]).includes(name) || (typeof value === 'string' && deps.secretValues.includes(value));
+  return new LazyVars(merged, positions, (v, vars, posOf) => deps.templates.renderValue(v, vars, posOf), literal);
+}
+
 export async function expandHost(host: HostConfig, playbook: Playbook, deps: ExpandDeps): Promise<ExpandedHost> {
   const errors: ConfigError[] = [];
-  const baseVars = mergeVars(playbook.vars, host.vars);
+  const baseVars = hostVars(host, playbook, deps);
   const steps: ResolvedStep[] = [];
   const evalCond = (cond: string | boolean, vars: object, pos: SourcePos): boolean | undefined => {
     if (typeof cond === 'boolean') return cond;
@@ -143,7 +152,7 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
       items = value;
     }
     for (const item of items) {
-      const vars = def.loop !== undefined ? { ...baseVars, [def.loopVar]: item } : baseVars;
+      const vars = def.loop !== undefined ? baseVars.with(def.loopVar, item) : baseVars;
       if (def.when !== undefined && evalCond(def.when, vars, def.whenPos ?? def.pos) !== true) continue;
       const spec = resolveBody(type, def, vars, deps, errors);
       if (spec === undefined) continue;
