@@ -111,10 +111,10 @@ describe('TemplateEngine strings, expressions and values', () => {
     expect(e.pos).toEqual({ file: 'pb.yaml', line: 3, col: 9 });
   });
 
-  it('has quote, to_json and b64encode filters', () => {
-    expect(engine.renderString('{{ s | quote }}', { s: "it's" })).toBe(`'it'\\''s'`);
+  it('has quote, to_json and b64encode filters (Ansible\'s output: shlex.quote, json.dumps spacing)', () => {
+    expect(engine.renderString('{{ s | quote }}', { s: "it's" })).toBe(`'it'"'"'s'`);
     expect(engine.renderString('{{ s | quote }}', { s: 'plain-word' })).toBe('plain-word');
-    expect(engine.renderString('{{ o | to_json }}', { o: { a: [1, 'x'] } })).toBe('{"a":[1,"x"]}');
+    expect(engine.renderString('{{ o | to_json }}', { o: { a: [1, 'x'] } })).toBe('{"a": [1, "x"]}');
     expect(engine.renderString('{{ s | b64encode }}', { s: 'hello' })).toBe('aGVsbG8=');
     expect(engine.renderString('{{ "<b>" }}', {})).toBe('<b>'); // no HTML escaping
   });
