@@ -11,6 +11,7 @@ import { bootstrapCommand } from './bootstrap-command.js';
 import { hostsCommand } from './hosts-command.js';
 import { validateCommand } from './validate-command.js';
 import { schemasCommand } from './schemas-command.js';
+import { importAnsibleCommand } from './import-ansible-command.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -110,6 +111,17 @@ program
   .argument('<dir>', 'output directory')
   .action(async (dir: string) => {
     process.exitCode = await schemasCommand(dir);
+  });
+
+program
+  .command('import-ansible')
+  .description('convert an Ansible inventory (INI or YAML, with group_vars/ and host_vars/) to a provision inventory, listing what it cannot carry over')
+  .argument('<inventory>', 'Ansible inventory file')
+  .option('--group-vars <dir>', 'group_vars directory (default: beside the inventory)')
+  .option('--host-vars <dir>', 'host_vars directory (default: beside the inventory)')
+  .option('-o, --output <file>', 'write the provision inventory here (default: stdout)')
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await importAnsibleCommand(inventory, opts);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -15,6 +15,7 @@ import { addJinjaFilters, filterNames } from './filters/index.js';
 import { JinjaCompat, unknownFilterError } from './jinja-compat.js';
 import { useJinjaSyntax, withLiteralBackslashes } from './jinja-syntax.js';
 import { varsContext } from './lazy-vars.js';
+import { ansibleTrailingNewlines } from './trailing-newlines.js';
 import { didYouMean } from './suggest.js';
 import { templateNames, type NameUse } from './template-names.js';
 
@@ -70,7 +71,7 @@ export class TemplateEngine {
     const ctx = varsContext(vars, reads, () => readSource(file));
     this.checkReads(reads, ctx);
     try {
-      return this.env.render(name, ctx);
+      return ansibleTrailingNewlines(readSource(file), this.env.render(name, ctx));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (/^template not found/.test(message)) {
