@@ -86,8 +86,11 @@ describe('an Ansible role ported to provision', () => {
     const pv = path.join(dir, 'provision', 'inventory.yaml');
     const validate = await runCli(['validate', pv]);
     expect(validate.code, validate.output).toBe(0);
+    let execs = fx.countExecs();
     const apply = await runCli(['apply', pv]);
     expect(apply.code, apply.output).toBe(0);
+    // The round-trip budget holds with the new step: probe + apply, one exec each, per host.
+    expect(fx.countExecs() - execs).toBe(2 * HOSTS.length);
 
     for (const h of HOSTS) {
       const want = await tree(path.join(dir, 'out-ansible', h));
@@ -99,8 +102,11 @@ describe('an Ansible role ported to provision', () => {
     expect(env1).toContain(`APP_TOKEN=${Buffer.from('web-1:shop').toString('base64')}\n`);
     expect((await stat(path.join(dir, 'out-provision/web-2/srv/shop/etc/shipped.conf'))).mode & 0o777).toBe(0o600);
 
-    // Converged: a second apply and a check change nothing.
+    // Converged: check finds nothing to do, in one exec per host (the attributes step's
+    // path is probed with the others).
+    execs = fx.countExecs();
     const again = await runCli(['check', pv]);
     expect(again.code, again.output).toBe(0);
+    expect(fx.countExecs() - execs).toBe(HOSTS.length);
   }, 600_000);
 });

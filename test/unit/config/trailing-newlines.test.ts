@@ -13,5 +13,7 @@ describe("a template file's trailing newlines, as Ansible writes them", () => {
   });
   it('a final block tag (its newline eaten by trim_blocks) leaves the output as rendered', () => {
     expect(ansibleTrailingNewlines('{% for a in b %}\n{{ a }}\n{% endfor %}\n', '1\n2\n')).toBe('1\n2\n');
+    // ...padded when the output has fewer newlines than the source (test/fixtures/config/valid/templates/guarded.njk).
+    expect(ansibleTrailingNewlines('{% if e %}{{ e }}{% endif %}\n{% for a in b %}\n{% endfor %}\n', 'x')).toBe('x\n');
   });
 });
