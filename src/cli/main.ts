@@ -14,6 +14,7 @@ import { schemasCommand } from './schemas-command.js';
 import { parseDuration, parseListen, watchCommand } from './watch-command.js';
 import { parseShard } from '../config/shard.js';
 import { reportMergeCommand } from './report-command.js';
+import { importAnsibleCommand } from './import-ansible-command.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -169,6 +170,17 @@ program
   .argument('<dir>', 'output directory')
   .action(async (dir: string) => {
     process.exitCode = await schemasCommand(dir);
+  });
+
+program
+  .command('import-ansible')
+  .description('convert an Ansible inventory (INI or YAML, with group_vars/ and host_vars/) to a provision inventory, listing what it cannot carry over')
+  .argument('<inventory>', 'Ansible inventory file')
+  .option('--group-vars <dir>', 'group_vars directory (default: beside the inventory)')
+  .option('--host-vars <dir>', 'host_vars directory (default: beside the inventory)')
+  .option('-o, --output <file>', 'write the provision inventory here (default: stdout)')
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await importAnsibleCommand(inventory, opts);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -14,7 +14,8 @@ import { fileProblem } from './read-text.js';
 import { findPlaybook, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
 import { resolveSecrets, type SecretInfo } from './secrets.js';
 import { didYouMean } from './suggest.js';
-import { BUILTIN_VARS, mergeVars } from './vars.js';
+import { BUILTIN_VARS, mergeVarPositions, mergeVars } from './vars.js';
+import type { VarPositions } from './lazy-vars.js';
 import { YamlSource } from './yaml-source.js';
 import { validKeysAt } from './zod-shape.js';
 import { zodIssuesToConfigErrors } from './zod-issues.js';
@@ -43,6 +44,8 @@ export interface HostConfig {
   groups: string[];
   /** Merged inventory vars with built-ins and secrets (playbook defaults not applied). */
   vars: Record<string, unknown>;
+  /** Where each inventory var's winning value is written (for errors inside templated vars). */
+  varPos?: VarPositions;
   connection: ConnectionConfig;
   /**
    * Connection keys written in the inventory for this host (any layer), e.g. `user`:
@@ -212,11 +215,13 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
 
   // Per-host merge.
   const groupCfg = new Map(groupEntries);
-  const merged = new Map<string, { vars: Record<string, unknown>; connection: ConnectionConfig; connectionKeys: string[]; playbooks: string[]; groups: string[] }>();
+  const merged = new Map<string, { vars: Record<string, unknown>; varPos: VarPositions; connection: ConnectionConfig; connectionKeys: string[]; playbooks: string[]; groups: string[] }>();
   const secretVars = Object.fromEntries(secrets.values);
   for (const [name, h] of Object.entries(inv.hosts)) {
     const groups = graph.groupsOf.get(name) ?? [];
     const vars = mergeVars(inv.vars, ...groups.map((g) => groupCfg.get(g)!.vars), h.vars, secretVars);
+    const varLayersOf = [{ path: ['vars'], vars: inv.vars }, ...groups.map((g) => ({ path: ['groups', g, 'vars'], vars: groupCfg.get(g)!.vars })), { path: ['hosts', name, 'vars'], vars: h.vars }];
+    const varPos = mergeVarPositions(varLayersOf, (p) => src.posOf(p));
     const connection = mergeConnection([inv.defaults, ...groups.map((g) => groupCfg.get(g)!), h], dir, env);
     const playbooks: string[] = [];
     for (const ref of [...groups.flatMap((g) => groupCfg.get(g)!.playbooks ?? []), ...(h.playbooks ?? [])]) {
@@ -224,7 +229,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
       if (!playbooks.includes(f)) playbooks.push(f);
     }
     const connectionKeys = writtenConnectionKeys([inv.defaults, ...groups.map((g) => groupCfg.get(g)!), h]);
-    merged.set(name, { vars, connection, connectionKeys, playbooks, groups });
+    merged.set(name, { vars, varPos, connection, connectionKeys, playbooks, groups });
   }
 
   /** The `jump` entry a host's jump comes from: its own, its last group's that sets one, or `defaults`. */
@@ -264,6 +269,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     address: inv.hosts[name]!.address,
     groups: m.groups,
     vars: { ...m.vars, host: { name, address: inv.hosts[name]!.address, groups: [...m.groups] }, inventory: inventoryVar },
+    varPos: m.varPos,
     connection: m.connection,
     connectionKeys: m.connectionKeys,
     playbooks: m.playbooks,

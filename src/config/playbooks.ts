@@ -12,6 +12,8 @@ import { displayPath } from './paths.js';
 import { findPlaybook, isPlaybookPath, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
 import { includeSchema, INCLUDE_KEYS, playbookFrameSchema, STEP_META_KEYS, stepMetaShape, type StepKinds } from './playbook-schema.js';
 import { didYouMean } from './suggest.js';
+import type { VarPositions } from './lazy-vars.js';
+import { mergeVarPositions } from './vars.js';
 import { YamlSource, type PosOf, type YamlPath } from './yaml-source.js';
 import { unknownKeys, validKeysAt } from './zod-shape.js';
 import { zodIssuesToConfigErrors } from './zod-issues.js';
@@ -67,8 +69,10 @@ export interface Playbook {
   validateSets: Map<string, ValidateSet>;
   /** Playbook default vars, merged in load order (later files win per top-level name). */
   vars: Record<string, unknown>;
-  /** Where each of `vars` is defined (the winning file's key). */
-  varsPos?: Map<string, SourcePos>;
+  /** Where each playbook var's winning value is written. */
+  varPos?: VarPositions;
+  /** Where each playbook var's name is written (the winning file's key). */
+  varKeyPos?: Map<string, SourcePos>;
 }
 
 const META_SHAPE = z.strictObject(stepMetaShape);
@@ -82,7 +86,8 @@ class Loader {
   private readonly badHandlers = new Set<string>();
   readonly validateSets = new Map<string, ValidateSet & { raw: unknown }>();
   readonly vars: Record<string, unknown> = {};
-  readonly varsPos = new Map<string, SourcePos>();
+  readonly varPos: VarPositions = {};
+  readonly varKeyPos = new Map<string, SourcePos>();
   private readonly notifies: { names: string[]; posOf: (i: number) => SourcePos }[] = [];
   private readonly cache = new Map<string, YamlSource>();
 
@@ -112,7 +117,8 @@ class Loader {
     const pb = frame.data;
     if (firstTime) {
       Object.assign(this.vars, pb.vars ?? {});
-      for (const name of Object.keys(pb.vars ?? {})) this.varsPos.set(name, src.posOf(['vars', name], 'key'));
+      Object.assign(this.varPos, mergeVarPositions([{ path: ['vars'], vars: pb.vars }], (p) => src!.posOf(p)));
+      for (const name of Object.keys(pb.vars ?? {})) this.varKeyPos.set(name, src.posOf(['vars', name], 'key'));
       this.addHandlers(src, abs, pb.handlers ?? {});
       this.addValidateSets(src, pb.validate_sets ?? {});
     }
@@ -320,6 +326,7 @@ export async function loadPlaybooks(files: string[], kinds: StepKinds): Promise<
     handlers: loader.handlers,
     validateSets: new Map([...loader.validateSets].map(([k, { command, paths, pos }]) => [k, { command, paths, pos }])),
     vars: loader.vars,
-    varsPos: loader.varsPos,
+    varPos: loader.varPos,
+    varKeyPos: loader.varKeyPos,
   };
 }

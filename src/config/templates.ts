@@ -11,7 +11,11 @@ import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { ConfigError, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
-import { shellQuote } from './shell-quote.js';
+import { addJinjaFilters, filterNames } from './filters/index.js';
+import { JinjaCompat, unknownFilterError } from './jinja-compat.js';
+import { useJinjaSyntax, withLiteralBackslashes } from './jinja-syntax.js';
+import { varsContext } from './lazy-vars.js';
+import { ansibleTrailingNewlines } from './trailing-newlines.js';
 import { didYouMean } from './suggest.js';
 import { readProblem } from './read-text.js';
 import { decodeUtf8 } from './utf8.js';
@@ -44,6 +48,7 @@ class UndefinedValue extends Error {
 export class TemplateEngine {
   readonly templatesDir: string;
   private readonly env: nunjucks.Environment;
+  private readonly compat = new JinjaCompat(() => filterNames(this.env));
   /** Set by the capture global during `evaluate` (renders are synchronous). */
   private captured: { value: unknown } | undefined;
 
@@ -55,9 +60,8 @@ export class TemplateEngine {
       trimBlocks: true,
       lstripBlocks: true,
     });
-    this.env.addFilter('quote', (v: unknown) => shellQuote(v === null || v === undefined ? '' : String(v)));
-    this.env.addFilter('to_json', (v: unknown, indent?: number) => JSON.stringify(v, null, indent));
-    this.env.addFilter('b64encode', (v: unknown) => Buffer.from(String(v), 'utf8').toString('base64'));
+    addJinjaFilters(this.env);
+    useJinjaSyntax();
     this.env.addGlobal(CAPTURE, (value: unknown) => {
       if (value === undefined) throw new UndefinedValue();
       this.captured = { value };
@@ -69,9 +73,12 @@ export class TemplateEngine {
     const file = path.resolve(this.templatesDir, name);
     const problem = existsSync(file) ? unreadable(file) : undefined;
     if (problem) throw new ConfigError(`template \`${name}\` (${displayPath(file)}) ${problem}`, pos);
-    this.checkReads(this.fileReads(name), vars);
+    this.compat.check(`file:${name}`, () => readSource(file), (line, col) => ({ file: displayPath(file), line, col }));
+    const reads = this.fileReads(name);
+    const ctx = varsContext(vars, reads, () => readSource(file));
+    this.checkReads(reads, ctx);
     try {
-      return this.env.render(name, vars);
+      return ansibleTrailingNewlines(readSource(file), this.env.render(name, ctx));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (/^template not found/.test(message)) {
@@ -100,14 +107,18 @@ export class TemplateEngine {
   private readonly inline = new Map<string, nunjucks.Template>();
   private compiled(text: string): nunjucks.Template {
     let t = this.inline.get(text);
-    if (!t) this.inline.set(text, (t = nunjucks.compile(text, this.env)));
+    // Compiled now, with YAML-value string rules (jinja-syntax.ts).
+    if (!t) this.inline.set(text, (t = withLiteralBackslashes(() => new nunjucks.Template(text, this.env, undefined, true))));
     return t;
   }
 
   renderString(text: string, vars: object, pos?: SourcePos): string {
-    this.checkReads(this.stringReads(text, pos), vars);
+    this.compat.check(`string:${text}`, () => text, (line, col) => pos && (line > 1 ? { file: pos.file, line: pos.line + line - 1, col } : { file: pos.file, line: pos.line, col: pos.col + col - 1 }));
+    const reads = this.stringReads(text, pos);
+    const ctx = varsContext(vars, reads, () => text);
+    this.checkReads(reads, ctx);
     try {
-      return this.compiled(text).render(vars);
+      return this.compiled(text).render(ctx);
     } catch (err) {
       throw this.toConfigError(err, pos, () => text, pos, false);
     }
@@ -115,10 +126,13 @@ export class TemplateEngine {
 
   /** Value of a nunjucks expression (no braces): `backends | length > 0` -> true. */
   evaluate(expr: string, vars: object, pos?: SourcePos): unknown {
-    this.checkReads(this.stringReads(`{{ ${CAPTURE}((${expr})) }}`, pos, expr), vars);
+    this.compat.check(`expr:${expr}`, () => `{{ ${expr} }}`, () => pos);
+    const reads = this.stringReads(`{{ ${CAPTURE}((${expr})) }}`, pos, expr);
+    const ctx = varsContext(vars, reads, () => expr);
+    this.checkReads(reads, ctx);
     this.captured = undefined;
     try {
-      this.compiled(`{{ ${CAPTURE}((${expr})) }}`).render(vars);
+      this.compiled(`{{ ${CAPTURE}((${expr})) }}`).render(ctx);
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       if (err instanceof UndefinedValue || text.includes(UNDEFINED_MARK) || text.includes('attempted to output null or undefined')) {
@@ -242,7 +256,11 @@ export class TemplateEngine {
       pos = fallback ?? base;
       if (fallback && base) problem = `in template ${base.file}: ${problem}`;
     } else pos = fallback;
-    if (/attempted to output null or undefined value/.test(message)) {
+    const unknown = unknownFilterError(message, filterNames(this.env));
+    if (unknown) {
+      problem = unknown.problem;
+      hint = unknown.hint;
+    } else if (/attempted to output null or undefined value/.test(message)) {
       const expr = m ? expressionAt(source(), Number(m[1]), Number(m[2])) : undefined;
       const name = expr ? /^[A-Za-z_][\w.]*/.exec(expr)?.[0] : undefined;
       problem = name ? `undefined variable \`${name}\`` : 'undefined value';

@@ -1,3 +1,6 @@
+import type { SourcePos } from './errors.js';
+import type { VarPositions } from './lazy-vars.js';
+
 /**
  * Variable precedence, lowest to highest:
  *   playbook `vars:` (applied later by the engine) < inventory `vars` < group vars
@@ -15,5 +18,15 @@ export const BUILTIN_VARS = ['host', 'inventory'] as const;
 export function mergeVars(...layers: (Record<string, unknown> | undefined)[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const layer of layers) if (layer) for (const [k, v] of Object.entries(layer)) out[k] = v;
+  return out;
+}
+
+/** Where each var's winning value sits: the last layer defining a name wins, as in mergeVars. */
+export function mergeVarPositions(
+  layers: { path: (string | number)[]; vars: Record<string, unknown> | undefined }[],
+  posOf: (path: (string | number)[]) => SourcePos,
+): VarPositions {
+  const out: VarPositions = {};
+  for (const { path, vars } of layers) for (const k of Object.keys(vars ?? {})) out[k] = (p) => posOf([...path, k, ...p]);
   return out;
 }

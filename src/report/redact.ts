@@ -4,8 +4,11 @@
  * another is masked whole), and the forms a secret takes on its way to an output:
  * - each line of a multi-line secret (a PEM key in a `--diff` is printed line by line,
  *   each behind a `+`/`-`, so the whole value never appears in one piece);
- * - what the template filters make of it: `b64encode`, `to_json`, `quote`.
+ * - what the template filters make of it: `b64encode`, `to_json`/`tojson` (Python's
+ *   escapes too), `quote` (shlex's form) and the shell quoting of generated steps.
  */
+import { jsonStringForms } from '../config/filters/json.js';
+import { shlexQuote } from '../config/filters/strings.js';
 import { shellQuote } from '../config/shell-quote.js';
 
 export const MASK = '********';
@@ -14,7 +17,7 @@ export const MASK = '********';
 const MIN_LINE = 6;
 
 function forms(secret: string): string[] {
-  const out = [secret, Buffer.from(secret, 'utf8').toString('base64'), JSON.stringify(secret).slice(1, -1), shellQuote(secret)];
+  const out = [secret, Buffer.from(secret, 'utf8').toString('base64'), JSON.stringify(secret).slice(1, -1), shellQuote(secret), shlexQuote(secret), ...jsonStringForms(secret)];
   if (secret.includes('\n')) {
     for (const line of secret.split(/\r?\n/)) if (line.trim().length >= MIN_LINE) out.push(line.trim());
   }

@@ -13,7 +13,8 @@ import type { SecretInfo } from '../config/secrets.js';
 import type { HandlerDef, Playbook, StepDef } from '../config/playbooks.js';
 import { displayPath } from '../config/paths.js';
 import type { TemplateEngine } from '../config/templates.js';
-import { mergeVars } from '../config/vars.js';
+import { LazyVars } from '../config/lazy-vars.js';
+import { BUILTIN_VARS, mergeVars } from '../config/vars.js';
 import { describeValue, zodIssuesToConfigErrors } from '../config/zod-issues.js';
 import type { ResolvedHandler, ResolvedStep, ValidateSet } from '../engine/types.js';
 import type { DownloadCache } from './download-cache.js';
@@ -65,7 +66,7 @@ function resolveBody(type: ResourceType, def: StepDef | HandlerDef, vars: object
   return parsed.data;
 }
 
-function prepareContext(host: HostConfig, vars: Record<string, unknown>, def: StepDef | HandlerDef, deps: ExpandDeps): PrepareContext {
+function prepareContext(host: HostConfig, vars: LazyVars, def: StepDef | HandlerDef, deps: ExpandDeps): PrepareContext {
   return {
     host: host.name,
     vars,
@@ -128,9 +129,17 @@ function secretVarClashes(playbook: Playbook, secrets: ReadonlyMap<string, Secre
     if (!secret) continue;
     const at = secret.pos;
     const hint = `rename one of them; a template can default an optional secret with \`${name} | default('')\``;
-    out.push(new ConfigError(`playbook var \`${name}\` has the same name as a secret (defined at ${at.file}:${at.line}:${at.col})`, playbook.varsPos?.get(name), hint));
+    out.push(new ConfigError(`playbook var \`${name}\` has the same name as a secret (defined at ${at.file}:${at.line}:${at.col})`, playbook.varKeyPos?.get(name), hint));
   }
   return out;
+}
+
+/** Playbook defaults under the host's vars; templated values render when read (lazy-vars.ts). */
+function hostVars(host: HostConfig, playbook: Playbook, deps: ExpandDeps): LazyVars {
+  const merged = mergeVars(playbook.vars, host.vars);
+  const positions = { ...playbook.varPos, ...host.varPos };
+  const literal = (name: string, value: unknown): boolean => (BUILTIN_VARS as readonly string[]).includes(name) || (typeof value === 'string' && deps.secretValues.includes(value));
+  return new LazyVars(merged, positions, (v, vars, posOf) => deps.templates.renderValue(v, vars, posOf), literal);
 }
 
 export async function expandHost(host: HostConfig, playbook: Playbook, deps: ExpandDeps): Promise<ExpandedHost> {
@@ -138,7 +147,7 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
   const tracer = new SecretTracer(deps.secrets);
   const owners = new PathOwners();
   errors.push(...secretVarClashes(playbook, deps.secrets));
-  const baseVars = mergeVars(playbook.vars, host.vars);
+  const baseVars = hostVars(host, playbook, deps);
   const steps: ResolvedStep[] = [];
   const evalCond = (cond: string | boolean, vars: object, pos: SourcePos): boolean | undefined => {
     if (typeof cond === 'boolean') return cond;
@@ -173,7 +182,7 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
       items = value;
     }
     for (const item of items) {
-      const vars = def.loop !== undefined ? { ...baseVars, [def.loopVar]: item } : baseVars;
+      const vars = def.loop !== undefined ? baseVars.with(def.loopVar, item) : baseVars;
       if (def.when !== undefined && evalCond(def.when, vars, def.whenPos ?? def.pos) !== true) continue;
       const spec = resolveBody(type, def, vars, deps, errors);
       if (spec === undefined) continue;

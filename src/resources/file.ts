@@ -31,6 +31,7 @@ export const fileResource: ResourceType<FileSpec> = {
   id: (s) => `file ${s.dest}`,
   check(s) {
     if (s.state === 'absent') return s.content !== undefined || s.src ? '`content`/`src` make no sense with state: absent' : null;
+    if (s.content === undefined && s.src === undefined) return 'give `content` or `src` (for only mode/owner/group of an existing path, use an `attributes` step)';
     if ((s.content === undefined) === (s.src === undefined)) return 'give exactly one of `content` or `src`';
     if (s.validate && !s.validate.includes('%s')) return '`validate` must contain %s (the staged file)';
     return null;

@@ -1,6 +1,7 @@
 /** Every step type, by its YAML key. Adding a type is one file and one line here. */
 import { aclResource } from './acl.js';
 import { aptResource } from './apt.js';
+import { attributesResource } from './attributes.js';
 import { commandResource } from './command.js';
 import { directoryResource } from './directory.js';
 import { downloadResource } from './download.js';
@@ -21,6 +22,7 @@ const ALL: ResourceType[] = [
   fileResource,
   templateResource,
   directoryResource,
+  attributesResource,
   symlinkResource,
   lineResource,
   userResource,

@@ -76,8 +76,8 @@ export interface ScriptContext {
 
 export interface PrepareContext {
   host: string;
-  /** Vars of the host (plus loop var), for template rendering. */
-  vars: Record<string, unknown>;
+  /** Vars of the host (plus loop var), for template rendering (templated values render lazily). */
+  vars: object;
   /** Render a template file from the templates dir with `vars`; ConfigError on failure. */
   renderTemplate(src: string, pos?: SourcePos): Promise<string>;
   /** Read a file from the files dir. */

@@ -45,7 +45,9 @@ describe('TemplateEngine.renderFile', () => {
   it('accepts names bound in the template and names guarded by `is defined` or `default`', () => {
     const out = engine.renderFile('guarded.njk', { base_port: 8000, backends: [{ name: 'b' }, { name: 'a' }] });
     expect(out).toBe('server a weight 1 port 8001 1 none\nserver b weight 1 port 8001 2 none\n');
-    expect(engine.renderFile('guarded.njk', { base_port: 1, backends: [], extra: 'x', tag: 't' })).toBe('x');
+    // Ansible's template module pads the output to the source's final newline (ansible-core
+    // 2.14 writes 'x\n' for this file): see trailing-newlines.ts.
+    expect(engine.renderFile('guarded.njk', { base_port: 1, backends: [], extra: 'x', tag: 't' })).toBe('x\n');
   });
 
   it('reports a template syntax error with its position', () => {
@@ -111,10 +113,10 @@ describe('TemplateEngine strings, expressions and values', () => {
     expect(e.pos).toEqual({ file: 'pb.yaml', line: 3, col: 9 });
   });
 
-  it('has quote, to_json and b64encode filters', () => {
-    expect(engine.renderString('{{ s | quote }}', { s: "it's" })).toBe(`'it'\\''s'`);
+  it('has quote, to_json and b64encode filters (Ansible\'s output: shlex.quote, json.dumps spacing)', () => {
+    expect(engine.renderString('{{ s | quote }}', { s: "it's" })).toBe(`'it'"'"'s'`);
     expect(engine.renderString('{{ s | quote }}', { s: 'plain-word' })).toBe('plain-word');
-    expect(engine.renderString('{{ o | to_json }}', { o: { a: [1, 'x'] } })).toBe('{"a":[1,"x"]}');
+    expect(engine.renderString('{{ o | to_json }}', { o: { a: [1, 'x'] } })).toBe('{"a": [1, "x"]}');
     expect(engine.renderString('{{ s | b64encode }}', { s: 'hello' })).toBe('aGVsbG8=');
     expect(engine.renderString('{{ "<b>" }}', {})).toBe('<b>'); // no HTML escaping
   });

@@ -25,6 +25,14 @@ describe('Redactor', () => {
     expect(r.redact(`cmd 'pa"ss'\\''word\\1'`)).toBe(`cmd ${MASK}`);
   });
 
+  it('masks the Ansible-style filter forms: shlex quote, Python JSON escapes, tojson HTML escapes', () => {
+    const secret = `s'é<x>&`;
+    const r = new Redactor([secret]);
+    expect(r.redact(`cmd 's'"'"'é<x>&'`)).toBe(`cmd ${MASK}`);
+    expect(r.redact(`{"k": "s'\\u00e9<x>&"}`)).toBe(`{"k": "${MASK}"}`);
+    expect(r.redact('{"k": "s\\u0027\\u00e9\\u003cx\\u003e\\u0026"}')).toBe(`{"k": "${MASK}"}`);
+  });
+
   it('leaves text without secrets alone, and ignores empty secrets', () => {
     expect(new Redactor(['', 'abcdef']).redact('nothing here')).toBe('nothing here');
   });
