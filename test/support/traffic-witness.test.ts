@@ -1,0 +1,116 @@
+/**
+ * The traffic witness against small HTTP servers on loopback: a healthy server gives zero
+ * failures (the witness is not itself a cause of failures), and each kind of loss the
+ * real-host tests look for is seen, counted and placed after the mark before it.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseResponse } from './keepalive-lane.js';
+import { labUrl, startWitness } from './traffic-witness.js';
+import { failureLines, summaryLine } from './witness-report.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+async function serve(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer(handler);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+describe('traffic witness', () => {
+  it('sends half on keep-alive connections and half on new ones; a healthy server means zero failures', async () => {
+    const seen = { reusedSockets: 0, closeHeaders: 0 };
+    const { url } = await serve((req, res) => {
+      if (req.headers.connection === 'close') seen.closeHeaders++;
+      res.end('ok\n');
+    });
+    const w = startWitness({ targets: [url], ratePerSecond: 400, keepAliveConnections: 4 });
+    await w.answeredMore(600);
+    const r = await w.stop();
+    expect(r.failed, failureLines(r).join('\n')).toBe(0);
+    expect(r.answered).toBe(r.sent);
+    expect(Math.abs(r.byKind['keep-alive'].sent - r.byKind.new.sent)).toBeLessThanOrEqual(1);
+    expect(seen.closeHeaders).toBe(r.byKind.new.sent);
+    expect(summaryLine('the test', r)).toMatch(/^\d[\d,]* requests during the test, 0 failed \(keep-alive 0\/\d+, new connection 0\/\d+; worst latency \d+ ms\)$/);
+  });
+
+  it('records non-2xx answers with their time, placed after the mark before them', async () => {
+    let failing = false;
+    const { url } = await serve((_req, res) => {
+      res.statusCode = failing ? 503 : 200;
+      res.end('x\n');
+    });
+    const w = startWitness({ targets: [url], ratePerSecond: 300 });
+    await w.answeredMore(50);
+    w.mark('backend down');
+    failing = true;
+    await new Promise((r) => setTimeout(r, 200));
+    failing = false;
+    w.mark('backend up');
+    await w.answeredMore(50);
+    const r = await w.stop();
+    expect(r.failed).toBeGreaterThan(0);
+    expect(new Set(r.failures.map((f) => f.cause))).toEqual(new Set(['status 503']));
+    expect(new Set(r.failures.map((f) => f.kind))).toEqual(new Set(['keep-alive', 'new']));
+    const downAt = r.marks.find((m) => m.label === 'backend down')!.atMs;
+    for (const f of r.failures) expect(f.atMs).toBeGreaterThanOrEqual(downAt);
+    expect(failureLines(r)[0]).toMatch(/after "backend (down|up)".* status 503$/);
+  });
+
+  it('sees idle keep-alive connections closed without notice, and not those closed after a `Connection: close` answer', async () => {
+    let mode: 'serve' | 'notice' = 'serve';
+    const { server, url } = await serve((_req, res) => {
+      if (mode === 'notice') res.setHeader('connection', 'close');
+      res.end('ok\n');
+    });
+    const w = startWitness({ targets: [url], ratePerSecond: 200, keepAliveConnections: 4 });
+    await w.answeredMore(100);
+    w.mark('idle connections closed');
+    server.closeIdleConnections();
+    await w.answeredMore(100);
+    const abrupt = await w.stop();
+    expect(abrupt.byKind.new.failed).toBe(0);
+    expect(abrupt.byKind['keep-alive'].failed).toBeGreaterThan(0);
+    expect(abrupt.failures.every((f) => f.reused && f.cause === 'idle connection closed by the server')).toBe(true);
+
+    mode = 'notice';
+    const w2 = startWitness({ targets: [url], ratePerSecond: 200, keepAliveConnections: 4 });
+    await w2.answeredMore(300);
+    const polite = await w2.stop();
+    expect(polite.failed, failureLines(polite).join('\n')).toBe(0);
+  });
+
+  it('counts refused connections and stops by itself at its request bound', async () => {
+    const { server, url } = await serve((_req, res) => res.end('ok\n'));
+    server.close();
+    server.closeAllConnections();
+    const w = startWitness({ targets: [url], ratePerSecond: 500, maxRequests: 100 });
+    await expect(w.answeredMore(1)).rejects.toThrow(/witness stopped after 100 requests/);
+    const r = await w.stop();
+    expect(r.truncated).toBe(true);
+    expect(r.sent).toBe(100);
+    expect(r.failed).toBe(100);
+    expect(new Set(r.failures.map((f) => f.cause))).toEqual(new Set(['ECONNREFUSED']));
+  });
+
+  it('talks only to loopback and the test labs\' subnet', () => {
+    expect(labUrl('http://10.213.37.11/').host).toBe('10.213.37.11');
+    expect(() => labUrl('http://192.0.2.1/')).toThrow(/neither loopback nor a test lab address/);
+    expect(() => labUrl('https://127.0.0.1/')).toThrow();
+  });
+
+  it('parses complete responses only, and their Connection: close', () => {
+    expect(parseResponse('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok')).toBeNull();
+    expect(parseResponse('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n')).toEqual({ status: 200, close: false });
+    expect(parseResponse('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')).toEqual({ status: 503, close: true });
+    expect(parseResponse('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nok\n\r\n0\r\n\r\n')).toEqual({ status: 200, close: false });
+  });
+});

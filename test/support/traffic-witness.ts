@@ -1,0 +1,211 @@
+/**
+ * The traffic witness: a steady stream of HTTP requests through the load balancers while
+ * the stack changes, recording every failed request (reset, refused, timed out, non-2xx)
+ * with its time, so that a failure can be placed against the change that caused it.
+ *
+ * Half of the requests go over a few persistent keep-alive connections per target (the
+ * way connection pools talk to a load balancer: the idle connection is the one a reload
+ * endangers; see keepalive-lane.ts), half on a new connection each (`Connection: close`:
+ * what a restart's refused window hits).
+ *
+ * Written on node:http and node:net rather than autocannon: the tests need each failed
+ * request with its time, target, connection kind and cause, in the same clock as the
+ * marks placed at each change; autocannon reports aggregates (errors, timeouts, non2xx
+ * counts) over a fixed set of keep-alive connections, so neither the new-connection half
+ * nor the per-failure record would come from it. The client is two small files of the
+ * standard library and costs a few per cent of one core at 300 requests per second.
+ *
+ * Bounded by construction: only the given targets (the test LBs' addresses), at most
+ * `maxRequests` requests and `maxDurationMs`, after which it stops sending by itself.
+ */
+import http from 'node:http';
+import { SUBNET_BASE } from '../hosts/network.js';
+import { KeepAliveLane, type LaneResult } from './keepalive-lane.js';
+
+export type ConnectionKind = 'keep-alive' | 'new';
+
+export interface WitnessFailure {
+  /** Milliseconds since the witness started (the marks use the same clock). */
+  atMs: number;
+  wall: string;
+  target: string;
+  kind: ConnectionKind;
+  /** `status 503`, `ECONNRESET`, `ECONNREFUSED`, `timeout`, ... */
+  cause: string;
+  /** Whether the request went out on a connection that had served a request before. */
+  reused: boolean;
+}
+
+export interface WitnessMark {
+  atMs: number;
+  label: string;
+}
+
+export interface WitnessReport {
+  sent: number;
+  answered: number;
+  failed: number;
+  failures: WitnessFailure[];
+  marks: WitnessMark[];
+  worstLatencyMs: number;
+  durationMs: number;
+  byKind: Record<ConnectionKind, { sent: number; failed: number }>;
+  /** True when maxRequests or maxDurationMs stopped it before stop() was called. */
+  truncated: boolean;
+}
+
+export interface WitnessOptions {
+  /** Base URLs, e.g. `http://10.213.37.11/`; nothing else is ever contacted. */
+  targets: string[];
+  /** Requests per second over all targets (default 300). */
+  ratePerSecond?: number;
+  /** Keep-alive connections per target (default 8). */
+  keepAliveConnections?: number;
+  /** A request not answered within this is a failure (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Hard bounds (defaults: 15 minutes and rate x 900). */
+  maxDurationMs?: number;
+  maxRequests?: number;
+}
+
+export interface Witness {
+  /** Records a labelled point in time (e.g. "apply started"). */
+  mark(label: string): void;
+  /** Resolves once `n` more requests have been answered successfully from now on. */
+  answeredMore(n: number): Promise<void>;
+  /** Stops sending, waits for the requests in flight, and reports. */
+  stop(): Promise<WitnessReport>;
+}
+
+interface Target {
+  url: URL;
+  lanes: KeepAliveLane[];
+  /** Keep-alive requests waiting for a free lane, in order. */
+  queue: (() => void)[];
+}
+
+const TICK_MS = 10;
+
+export function startWitness(opts: WitnessOptions): Witness {
+  const rate = opts.ratePerSecond ?? 300;
+  const maxRequests = opts.maxRequests ?? rate * 900;
+  const maxDurationMs = opts.maxDurationMs ?? 15 * 60_000;
+  const timeoutMs = opts.requestTimeoutMs ?? 10_000;
+  const targets: Target[] = opts.targets.map((t) => {
+    const url = labUrl(t);
+    const port = Number(url.port || 80);
+    // Each lane sits idle between its requests (the state a soft-stop finds it in) for
+    // about lanes / rate seconds: far below HAProxy's keep-alive timeout.
+    const lanes = Array.from({ length: opts.keepAliveConnections ?? 8 }, () => new KeepAliveLane(url.hostname, port, timeoutMs));
+    return { url, lanes, queue: [] };
+  });
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  const report: WitnessReport = {
+    sent: 0, answered: 0, failed: 0, failures: [], marks: [], worstLatencyMs: 0, durationMs: 0,
+    byKind: { 'keep-alive': { sent: 0, failed: 0 }, new: { sent: 0, failed: 0 } }, truncated: false,
+  };
+  const inFlight = new Set<Promise<void>>();
+  const waiters: { until: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  const settle = (kind: ConnectionKind, target: Target, started: number, cause: string | null, reused: boolean) => {
+    report.worstLatencyMs = Math.max(report.worstLatencyMs, now() - started);
+    if (cause === null) {
+      report.answered++;
+      for (const w of waiters.filter((w) => report.answered >= w.until)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+      return;
+    }
+    report.failed++;
+    report.byKind[kind].failed++;
+    report.failures.push({ atMs: Math.round(now()), wall: new Date().toISOString(), target: target.url.host, kind, cause, reused });
+  };
+
+  const send = (kind: ConnectionKind, target: Target) => {
+    report.sent++;
+    report.byKind[kind].sent++;
+    const started = now();
+    const result = kind === 'keep-alive' ? onLane(target) : newConnection(target, timeoutMs);
+    const p = result.then(({ cause, reused }) => settle(kind, target, started, cause, reused));
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+
+  let stopped = false;
+  const timer = setInterval(() => {
+    const due = Math.min(Math.floor((now() * rate) / 1000), maxRequests);
+    while (report.sent < due) {
+      const n = report.sent;
+      send(n % 2 === 0 ? 'keep-alive' : 'new', targets[Math.floor(n / 2) % targets.length]!);
+    }
+    if (report.sent >= maxRequests || now() >= maxDurationMs) {
+      report.truncated = true;
+      halt();
+    }
+  }, TICK_MS);
+  const halt = () => {
+    stopped = true;
+    clearInterval(timer);
+    for (const w of waiters.splice(0)) w.reject(new Error(`witness stopped after ${report.sent} requests (${report.failed} failed)`));
+  };
+
+  return {
+    mark: (label) => void report.marks.push({ atMs: Math.round(now()), label }),
+    answeredMore: (n) =>
+      stopped
+        ? Promise.reject(new Error('witness stopped'))
+        : new Promise((resolve, reject) => waiters.push({ until: report.answered + n, resolve, reject })),
+    stop: async () => {
+      halt();
+      await Promise.all([...inFlight]);
+      for (const t of targets) for (const lane of t.lanes) lane.close();
+      report.durationMs = Math.round(now());
+      report.worstLatencyMs = Math.round(report.worstLatencyMs);
+      return report;
+    },
+  };
+}
+
+/** The witness only ever talks to loopback or the test labs' own subnet. */
+export function labUrl(target: string): URL {
+  const url = new URL(target);
+  const ok = url.protocol === 'http:' && (/^127\./.test(url.hostname) || url.hostname.startsWith(`${SUBNET_BASE}.`));
+  if (!ok) throw new Error(`traffic witness: ${target} is neither loopback nor a test lab address (${SUBNET_BASE}.X.Y)`);
+  return url;
+}
+
+/** A GET on the first free keep-alive lane of the target, queued until one is free. */
+function onLane(target: Target): Promise<LaneResult> {
+  return new Promise((resolve) => {
+    const run = () => {
+      const lane = target.lanes.find((l) => !l.busy)!;
+      void lane.get().then((r) => {
+        target.queue.shift()?.();
+        resolve(r);
+      });
+    };
+    if (target.lanes.some((l) => !l.busy)) run();
+    else target.queue.push(run);
+  });
+}
+
+/** One GET on a new connection (`Connection: close`); null on a 2xx answer read to its end. */
+function newConnection(target: Target, timeoutMs: number): Promise<LaneResult> {
+  return new Promise((resolve) => {
+    let done = false;
+    // reusedSocket: the agent sent this request on a connection that served one before.
+    const finish = (cause: string | null) => {
+      if (!done) (done = true), resolve({ cause, reused: req.reusedSocket });
+    };
+    const req = http.get(target.url, { agent: false, timeout: timeoutMs }, (res) => {
+      const status = res.statusCode ?? 0;
+      res.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
+      res.on('end', () => finish(status >= 200 && status < 300 ? null : `status ${status}`));
+      res.resume();
+    });
+    req.on('timeout', () => (finish('timeout'), req.destroy()));
+    req.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
+  });
+}
