@@ -16,6 +16,8 @@ export interface LaneResult {
   cause: string | null;
   /** The request went out on a connection that had served a request before. */
   reused: boolean;
+  /** performance.now() when the server closed the idle connection, for such a loss. */
+  closedAt?: number;
 }
 
 interface Parsed {
@@ -40,6 +42,7 @@ export class KeepAliveLane {
   busy = false;
   private socket: net.Socket | null = null;
   private served = 0;
+  private closedAt: number | undefined;
 
   constructor(
     private readonly host: string,
@@ -53,7 +56,7 @@ export class KeepAliveLane {
       // Closed by the server while idle, without a `Connection: close` before: over a
       // network this request would already be on its way. Counted, then reconnect.
       this.socket = null;
-      return Promise.resolve({ cause: 'idle connection closed by the server', reused: true });
+      return Promise.resolve({ cause: 'idle connection closed by the server', reused: true, closedAt: this.closedAt });
     }
     this.busy = true;
     const reused = this.socket !== null && this.served > 0;
@@ -90,6 +93,8 @@ export class KeepAliveLane {
     const s = net.connect({ host: this.host, port: this.port });
     // Errors between requests surface on the next write; never as an unhandled event.
     s.on('error', () => {});
+    // When the server closes it while idle, the loss belongs to that moment.
+    s.on('end', () => (this.closedAt = this.busy ? undefined : performance.now()));
     this.socket = s;
     this.served = 0;
     return s;

@@ -25,7 +25,10 @@ import { KeepAliveLane, type LaneResult } from './keepalive-lane.js';
 export type ConnectionKind = 'keep-alive' | 'new';
 
 export interface WitnessFailure {
-  /** Milliseconds since the witness started (the marks use the same clock). */
+  /**
+   * Milliseconds since the witness started (the marks use the same clock): when the
+   * request was sent, or when the server closed the idle connection it was sent on.
+   */
   atMs: number;
   wall: string;
   target: string;
@@ -108,7 +111,8 @@ export function startWitness(opts: WitnessOptions): Witness {
   const inFlight = new Set<Promise<void>>();
   const waiters: { until: number; resolve: () => void; reject: (e: Error) => void }[] = [];
 
-  const settle = (kind: ConnectionKind, target: Target, started: number, cause: string | null, reused: boolean) => {
+  const settle = (kind: ConnectionKind, target: Target, started: number, r: LaneResult) => {
+    const { cause, reused } = r;
     report.worstLatencyMs = Math.max(report.worstLatencyMs, now() - started);
     if (cause === null) {
       report.answered++;
@@ -120,7 +124,8 @@ export function startWitness(opts: WitnessOptions): Witness {
     }
     report.failed++;
     report.byKind[kind].failed++;
-    report.failures.push({ atMs: Math.round(now()), wall: new Date().toISOString(), target: target.url.host, kind, cause, reused });
+    const atMs = r.closedAt !== undefined ? r.closedAt - t0 : started;
+    report.failures.push({ atMs: Math.round(atMs), wall: new Date(performance.timeOrigin + t0 + atMs).toISOString(), target: target.url.host, kind, cause, reused });
   };
 
   const send = (kind: ConnectionKind, target: Target) => {
@@ -128,7 +133,7 @@ export function startWitness(opts: WitnessOptions): Witness {
     report.byKind[kind].sent++;
     const started = now();
     const result = kind === 'keep-alive' ? onLane(target) : newConnection(target, timeoutMs);
-    const p = result.then(({ cause, reused }) => settle(kind, target, started, cause, reused));
+    const p = result.then((r) => settle(kind, target, started, r));
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   };
@@ -161,6 +166,7 @@ export function startWitness(opts: WitnessOptions): Witness {
       halt();
       await Promise.all([...inFlight]);
       for (const t of targets) for (const lane of t.lanes) lane.close();
+      report.failures.sort((a, b) => a.atMs - b.atMs);
       report.durationMs = Math.round(now());
       report.worstLatencyMs = Math.round(report.worstLatencyMs);
       return report;
