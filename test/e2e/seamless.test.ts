@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND_PORT, type TestHost } from '../hosts/harness.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { underTraffic, type WitnessedChange } from '../support/witness-change.js';
-import { describeReport, failureLines } from '../support/witness-report.js';
+import { describeReport, failureLines, failureWindows } from '../support/witness-report.js';
 import { startStackLab, type Instance, type StackLab } from './stack-lab.js';
 
 let stack: StackLab;
@@ -178,6 +178,40 @@ describe('not one request lost while the stack changes', () => {
     }
   }, 600_000);
 
+  it('a new HAProxy binary (the package reinstalled) is taken by the package\'s own reload: no restart, nothing lost', async () => {
+    const before = await allPids();
+    const w = await witnessed('haproxy package reinstalled (new binary)', () =>
+      Promise.all(lbs.map((lb) => sh(lb, 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall -o Dpkg::Options::=--force-confold haproxy'))),
+    );
+    expect(w.report.failed, failureLines(w.report).join('\n')).toBe(0);
+    const after = await allPids();
+    for (const [i, lb] of lbs.entries()) {
+      expect(after[i]!.master, `${lb.name}: same master (Debian's postinst reloads)`).toBe(before[i]!.master);
+      expect(after[i]!.worker, `${lb.name}: new worker`).not.toBe(before[i]!.worker);
+      // the reload re-executed the master from the new file: its old inode is gone
+      expect(await sh(lb, `readlink /proc/${after[i]!.master}/exe`)).toBe('/usr/sbin/haproxy');
+    }
+  }, 600_000);
+
+  it('control: without `option idle-close-on-response` the witness sees each reload lose requests on idle keep-alive connections', async () => {
+    const [lb1] = lbs as [TestHost];
+    await sh(lb1, "sed -i '/^\\toption idle-close-on-response$/d' /etc/haproxy/haproxy.cfg && systemctl reload haproxy.service");
+    const w = await witnessed('5 reloads without idle-close-on-response (lb-1)', async () => {
+      for (let i = 0; i < 5; i++) {
+        await sh(lb1, 'systemctl reload haproxy.service');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    });
+    expect(w.report.failed).toBeGreaterThan(0);
+    for (const f of w.report.failures) {
+      expect([f.target.split(':')[0], f.kind, f.cause]).toEqual([lb1.address, 'keep-alive', 'idle connection closed by the server']);
+    }
+    // provision repairs the drift with a reload, and the option is back
+    const { handlers } = await apply('control-repaired');
+    expect(handlers[0]!.get('reload haproxy')).toBe('changed');
+    expect(await sh(lb1, 'grep -c "option idle-close-on-response" /etc/haproxy/haproxy.cfg')).toBe('1');
+  }, 600_000);
+
   it('a drop-in change restarts HAProxy: the loss is measured and falls inside that apply', async () => {
     const before = await allPids();
     // Drift in the drop-in: provision puts it back, and a drop-in change needs a restart
@@ -189,6 +223,9 @@ describe('not one request lost while the stack changes', () => {
     for (const [i, lb] of lbs.entries()) expect(after[i]!.master, `${lb.name}: restarted`).not.toBe(before[i]!.master);
     // A restart drops the open connections and refuses new ones for a moment: never zero.
     expect(w.report.failed).toBeGreaterThan(0);
+    for (const [host, win] of failureWindows(w.report)) {
+      process.stdout.write(`[witness] restart on ${host}: ${win.failed} failed within ${win.lastMs - win.firstMs} ms\n`);
+    }
     for (const f of w.report.failures) {
       expect(f.atMs, `failure placed inside the apply: ${JSON.stringify(f)}`).toBeGreaterThanOrEqual(w.startedAtMs);
       expect(f.atMs, `failure placed inside the apply: ${JSON.stringify(f)}`).toBeLessThanOrEqual(w.endedAtMs);

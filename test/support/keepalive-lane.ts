@@ -11,6 +11,13 @@
  */
 import net from 'node:net';
 
+/**
+ * A lane idle this long opens a new connection for its next request, as connection pools
+ * do, rather than race the server's keep-alive timeout (HAProxy: `timeout http-keep-alive`,
+ * by default `timeout http-request`, 10 s in the shipped config).
+ */
+export const LANE_IDLE_LIMIT_MS = 4_000;
+
 export interface LaneResult {
   /** null for a 2xx answer read to its end; else `status 503`, `ECONNRESET`, ... */
   cause: string | null;
@@ -43,6 +50,7 @@ export class KeepAliveLane {
   private socket: net.Socket | null = null;
   private served = 0;
   private closedAt: number | undefined;
+  private lastUsed = 0;
 
   constructor(
     private readonly host: string,
@@ -52,6 +60,7 @@ export class KeepAliveLane {
 
   /** Sends one GET / on the lane's connection (opening one when there is none). */
   get(): Promise<LaneResult> {
+    if (this.socket && performance.now() - this.lastUsed > LANE_IDLE_LIMIT_MS) this.drop(this.socket);
     if (this.socket && (this.socket.destroyed || this.socket.readableEnded)) {
       // Closed by the server while idle, without a `Connection: close` before: over a
       // network this request would already be on its way. Counted, then reconnect.
@@ -67,6 +76,7 @@ export class KeepAliveLane {
         socket.off('data', onData).off('error', onError).off('close', onClose).off('timeout', onTimeout);
         if (!keep) this.drop(socket);
         this.busy = false;
+        this.lastUsed = performance.now();
         resolve({ cause, reused });
       };
       const onData = (chunk: Buffer) => {

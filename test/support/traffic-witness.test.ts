@@ -27,9 +27,10 @@ async function serve(handler: http.RequestListener): Promise<{ server: http.Serv
 
 describe('traffic witness', () => {
   it('sends half on keep-alive connections and half on new ones; a healthy server means zero failures', async () => {
-    const seen = { reusedSockets: 0, closeHeaders: 0 };
+    const seen = { closeHeaders: 0, perKeptSocket: new Map<unknown, number>() };
     const { url } = await serve((req, res) => {
       if (req.headers.connection === 'close') seen.closeHeaders++;
+      else seen.perKeptSocket.set(req.socket, (seen.perKeptSocket.get(req.socket) ?? 0) + 1);
       res.end('ok\n');
     });
     const w = startWitness({ targets: [url], ratePerSecond: 400, keepAliveConnections: 4 });
@@ -39,6 +40,9 @@ describe('traffic witness', () => {
     expect(r.answered).toBe(r.sent);
     expect(Math.abs(r.byKind['keep-alive'].sent - r.byKind.new.sent)).toBeLessThanOrEqual(1);
     expect(seen.closeHeaders).toBe(r.byKind.new.sent);
+    // the 4 keep-alive connections take turns (none is left idle to time out)
+    expect(seen.perKeptSocket.size).toBe(4);
+    for (const count of seen.perKeptSocket.values()) expect(count).toBeGreaterThan(r.byKind['keep-alive'].sent / 8);
     expect(summaryLine('the test', r)).toMatch(/^\d[\d,]* requests during the test, 0 failed \(keep-alive 0\/\d+, new connection 0\/\d+; worst latency \d+ ms\)$/);
   });
 

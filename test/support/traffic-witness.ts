@@ -85,6 +85,8 @@ interface Target {
   lanes: KeepAliveLane[];
   /** Keep-alive requests waiting for a free lane, in order. */
   queue: (() => void)[];
+  /** Lanes take turns, so each is used every lanes / rate seconds, never left to idle out. */
+  turn: number;
 }
 
 const TICK_MS = 10;
@@ -100,7 +102,7 @@ export function startWitness(opts: WitnessOptions): Witness {
     // Each lane sits idle between its requests (the state a soft-stop finds it in) for
     // about lanes / rate seconds: far below HAProxy's keep-alive timeout.
     const lanes = Array.from({ length: opts.keepAliveConnections ?? 8 }, () => new KeepAliveLane(url.hostname, port, timeoutMs));
-    return { url, lanes, queue: [] };
+    return { url, lanes, queue: [], turn: 0 };
   });
   const t0 = performance.now();
   const now = () => performance.now() - t0;
@@ -186,7 +188,10 @@ export function labUrl(target: string): URL {
 function onLane(target: Target): Promise<LaneResult> {
   return new Promise((resolve) => {
     const run = () => {
-      const lane = target.lanes.find((l) => !l.busy)!;
+      const n = target.lanes.length;
+      const i = Array.from({ length: n }, (_, k) => (target.turn + k) % n).find((k) => !target.lanes[k]!.busy)!;
+      target.turn = (i + 1) % n;
+      const lane = target.lanes[i]!;
       void lane.get().then((r) => {
         target.queue.shift()?.();
         resolve(r);

@@ -35,3 +35,15 @@ export function failureLines(r: WitnessReport, limit = 40): string[] {
 export function describeReport(what: string, r: WitnessReport): string {
   return [summaryLine(what, r), ...failureLines(r)].join('\n');
 }
+
+/** Per host (address without port): first and last failure, in witness milliseconds. */
+export function failureWindows(r: WitnessReport): Map<string, { firstMs: number; lastMs: number; failed: number }> {
+  const out = new Map<string, { firstMs: number; lastMs: number; failed: number }>();
+  for (const f of r.failures) {
+    const host = f.target.split(':')[0]!;
+    const w = out.get(host);
+    if (!w) out.set(host, { firstMs: f.atMs, lastMs: f.atMs, failed: 1 });
+    else Object.assign(w, { lastMs: Math.max(w.lastMs, f.atMs), failed: w.failed + 1 });
+  }
+  return out;
+}
