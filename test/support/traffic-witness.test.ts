@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseResponse } from './keepalive-lane.js';
 import { labUrl, startWitness } from './traffic-witness.js';
-import { failureLines, summaryLine } from './witness-report.js';
+import { failureLines, failureWindows, summaryLine } from './witness-report.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -122,5 +122,16 @@ describe('traffic witness', () => {
     expect(parseResponse('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n')).toEqual({ status: 200, close: false });
     expect(parseResponse('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')).toEqual({ status: 503, close: true });
     expect(parseResponse('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nok\n\r\n0\r\n\r\n')).toEqual({ status: 200, close: false });
+  });
+
+  it('gives each host the window between its first and last failure', () => {
+    const f = (target: string, atMs: number) => ({ atMs, wall: '', target, kind: 'new' as const, cause: 'ECONNREFUSED', reused: false });
+    const r = { failures: [f('10.213.1.11', 100), f('10.213.1.11:8081', 350), f('10.213.1.12', 200)] };
+    expect(failureWindows(r as never)).toEqual(
+      new Map([
+        ['10.213.1.11', { firstMs: 100, lastMs: 350, failed: 2 }],
+        ['10.213.1.12', { firstMs: 200, lastMs: 200, failed: 1 }],
+      ]),
+    );
   });
 });
