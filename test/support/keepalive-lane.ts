@@ -12,9 +12,12 @@
 import net from 'node:net';
 
 /**
- * A lane idle this long opens a new connection for its next request, as connection pools
- * do, rather than race the server's keep-alive timeout (HAProxy: `timeout http-keep-alive`,
- * by default `timeout http-request`, 10 s in the shipped config).
+ * A lane whose previous request was sent this long ago opens a new connection for its
+ * next request, as connection pools do, rather than race the server's keep-alive timeout
+ * (HAProxy: `timeout http-keep-alive`, by default `timeout http-request`, 10 s in the
+ * shipped config). Counted from the previous request's sending, not its answer: the
+ * server's idle clock started when it answered, which is no earlier, even when a stalled
+ * machine reads that answer seconds late.
  */
 export const LANE_IDLE_LIMIT_MS = 4_000;
 
@@ -50,7 +53,7 @@ export class KeepAliveLane {
   private socket: net.Socket | null = null;
   private served = 0;
   private closedAt: number | undefined;
-  private lastUsed = 0;
+  private lastSent = 0;
 
   constructor(
     private readonly host: string,
@@ -60,7 +63,7 @@ export class KeepAliveLane {
 
   /** Sends one GET / on the lane's connection (opening one when there is none). */
   get(): Promise<LaneResult> {
-    if (this.socket && performance.now() - this.lastUsed > LANE_IDLE_LIMIT_MS) this.drop(this.socket);
+    if (this.socket && performance.now() - this.lastSent > LANE_IDLE_LIMIT_MS) this.drop(this.socket);
     if (this.socket && (this.socket.destroyed || this.socket.readableEnded)) {
       // Closed by the server while idle, without a `Connection: close` before: over a
       // network this request would already be on its way. Counted, then reconnect.
@@ -76,7 +79,6 @@ export class KeepAliveLane {
         socket.off('data', onData).off('error', onError).off('close', onClose).off('timeout', onTimeout);
         if (!keep) this.drop(socket);
         this.busy = false;
-        this.lastUsed = performance.now();
         resolve({ cause, reused });
       };
       const onData = (chunk: Buffer) => {
@@ -91,6 +93,7 @@ export class KeepAliveLane {
       const onTimeout = () => finish('timeout', false);
       socket.on('data', onData).on('error', onError).on('close', onClose).on('timeout', onTimeout);
       socket.setTimeout(this.timeoutMs);
+      this.lastSent = performance.now();
       socket.write(`GET / HTTP/1.1\r\nHost: ${this.host}\r\nUser-Agent: provision-traffic-witness\r\n\r\n`);
     });
   }

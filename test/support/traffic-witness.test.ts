@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseResponse } from './keepalive-lane.js';
 import { labUrl, startWitness } from './traffic-witness.js';
-import { failureLines, failureWindows, summaryLine } from './witness-report.js';
+import { failureLines, failureWindows, markBefore, summaryLine } from './witness-report.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -20,6 +20,9 @@ afterEach(async () => {
 
 async function serve(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer(handler);
+  // Client and server share this process: a stall of a busy machine must not make the
+  // server time out idle connections (test 3 closes them on purpose).
+  server.keepAliveTimeout = 120_000;
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
@@ -33,43 +36,48 @@ describe('traffic witness', () => {
       else seen.perKeptSocket.set(req.socket, (seen.perKeptSocket.get(req.socket) ?? 0) + 1);
       res.end('ok\n');
     });
-    const w = startWitness({ targets: [url], ratePerSecond: 400, keepAliveConnections: 4 });
+    const w = startWitness({ targets: [url], ratePerSecond: 400, keepAliveConnections: 4, requestTimeoutMs: 60_000 });
     await w.answeredMore(600);
     const r = await w.stop();
     expect(r.failed, failureLines(r).join('\n')).toBe(0);
     expect(r.answered).toBe(r.sent);
     expect(Math.abs(r.byKind['keep-alive'].sent - r.byKind.new.sent)).toBeLessThanOrEqual(1);
     expect(seen.closeHeaders).toBe(r.byKind.new.sent);
-    // the 4 keep-alive connections take turns (none is left idle to time out)
-    expect(seen.perKeptSocket.size).toBe(4);
-    for (const count of seen.perKeptSocket.values()) expect(count).toBeGreaterThan(r.byKind['keep-alive'].sent / 8);
+    // the 4 keep-alive connections take turns (none is left idle to time out); a lane
+    // idle for 4 s (a stalled machine) reconnects, so there may be more than 4 sockets
+    const busiest = [...seen.perKeptSocket.values()].sort((a, b) => b - a).slice(0, 4);
+    expect(busiest.length).toBe(4);
+    for (const count of busiest) expect(count).toBeGreaterThan(r.byKind['keep-alive'].sent / 16);
     expect(summaryLine('the test', r)).toMatch(/^\d[\d,]* requests during the test, 0 failed \(keep-alive 0\/\d+, new connection 0\/\d+; worst latency \d+ ms\)$/);
   });
 
-  it('records non-2xx answers with their time, placed after the mark before them', async () => {
-    let failing = false;
+  it('records non-2xx answers with the time they were sent, placed after the mark before them', async () => {
+    let failing = 0;
+    let w: ReturnType<typeof startWitness> | undefined;
     const { url } = await serve((_req, res) => {
-      res.statusCode = failing ? 503 : 200;
+      // the server answers exactly 20 requests with 503 once the test says so
+      if (failing > 0 && --failing === 0) w!.mark('backend up');
+      res.statusCode = failing > 0 ? 503 : 200;
       res.end('x\n');
     });
-    const w = startWitness({ targets: [url], ratePerSecond: 300 });
+    w = startWitness({ targets: [url], ratePerSecond: 300, requestTimeoutMs: 60_000 });
     await w.answeredMore(50);
     w.mark('backend down');
-    failing = true;
-    await new Promise((r) => setTimeout(r, 200));
-    failing = false;
-    w.mark('backend up');
-    await w.answeredMore(50);
+    failing = 21;
+    await w.answeredMore(100);
     const r = await w.stop();
-    expect(r.failed).toBeGreaterThan(0);
+    expect(r.failed).toBe(20);
     expect(new Set(r.failures.map((f) => f.cause))).toEqual(new Set(['status 503']));
-    expect(new Set(r.failures.map((f) => f.kind))).toEqual(new Set(['keep-alive', 'new']));
-    // placed by the time each request was sent: none after the backend came back, and
-    // the stream of failures starts at the change (requests in flight may precede it)
-    const at = (label: string) => r.marks.find((m) => m.label === label)!.atMs;
-    for (const f of r.failures) expect(f.atMs).toBeLessThanOrEqual(at('backend up'));
-    expect(r.failures.some((f) => f.atMs >= at('backend down'))).toBe(true);
-    expect(failureLines(r).some((l) => /\+\d+ ms after "backend down".* status 503$/.test(l))).toBe(true);
+    // placed by the time each request was sent: none after the backend came back
+    const up = r.marks.find((m) => m.label === 'backend up')!.atMs;
+    for (const f of r.failures) expect(f.atMs).toBeLessThanOrEqual(up);
+    // (a request already in flight when the test marked "backend down" is placed before it)
+    for (const line of failureLines(r)) expect(line).toMatch(/ \(\d+ ms, (\+\d+ ms after "backend down"|before the first mark)\) 127\.0\.0\.1:\d+ (keep-alive|new)( \(reused connection\))?: status 503$/);
+  });
+
+  it('places a failure after the latest mark at or before it', () => {
+    const marks = [{ atMs: 10, label: 'a' }, { atMs: 20, label: 'b' }];
+    expect([5, 10, 19, 20, 99].map((t) => markBefore(marks, t)?.label)).toEqual([undefined, 'a', 'a', 'b', 'b']);
   });
 
   it('sees idle keep-alive connections closed without notice, and not those closed after a `Connection: close` answer', async () => {
@@ -78,7 +86,7 @@ describe('traffic witness', () => {
       if (mode === 'notice') res.setHeader('connection', 'close');
       res.end('ok\n');
     });
-    const w = startWitness({ targets: [url], ratePerSecond: 200, keepAliveConnections: 4 });
+    const w = startWitness({ targets: [url], ratePerSecond: 200, keepAliveConnections: 4, requestTimeoutMs: 60_000 });
     await w.answeredMore(100);
     w.mark('idle connections closed');
     server.closeIdleConnections();
@@ -86,13 +94,18 @@ describe('traffic witness', () => {
     const abrupt = await w.stop();
     expect(abrupt.byKind.new.failed).toBe(0);
     expect(abrupt.byKind['keep-alive'].failed).toBeGreaterThan(0);
-    expect(abrupt.failures.every((f) => f.reused && f.cause === 'idle connection closed by the server')).toBe(true);
+    // mostly seen as closed before the next request; a request racing the close (as over a
+    // network) is lost on the wire instead
+    for (const f of abrupt.failures) {
+      expect(f.reused).toBe(true);
+      expect(['idle connection closed by the server', 'closed without a response', 'ECONNRESET']).toContain(f.cause);
+    }
     // placed when the server closed them, not when the lane next tried to use them
     const closedAt = abrupt.marks[0]!.atMs;
     for (const f of abrupt.failures) expect(f.atMs).toBeGreaterThanOrEqual(closedAt);
 
     mode = 'notice';
-    const w2 = startWitness({ targets: [url], ratePerSecond: 200, keepAliveConnections: 4 });
+    const w2 = startWitness({ targets: [url], ratePerSecond: 200, keepAliveConnections: 4, requestTimeoutMs: 60_000 });
     await w2.answeredMore(300);
     const polite = await w2.stop();
     expect(polite.failed, failureLines(polite).join('\n')).toBe(0);

@@ -92,88 +92,125 @@ interface Target {
 const TICK_MS = 10;
 
 export function startWitness(opts: WitnessOptions): Witness {
-  const rate = opts.ratePerSecond ?? 300;
-  const maxRequests = opts.maxRequests ?? rate * 900;
-  const maxDurationMs = opts.maxDurationMs ?? 15 * 60_000;
-  const timeoutMs = opts.requestTimeoutMs ?? 10_000;
-  const targets: Target[] = opts.targets.map((t) => {
-    const url = labUrl(t);
-    const port = Number(url.port || 80);
-    // Each lane sits idle between its requests (the state a soft-stop finds it in) for
-    // about lanes / rate seconds: far below HAProxy's keep-alive timeout.
-    const lanes = Array.from({ length: opts.keepAliveConnections ?? 8 }, () => new KeepAliveLane(url.hostname, port, timeoutMs));
-    return { url, lanes, queue: [], turn: 0 };
-  });
-  const t0 = performance.now();
-  const now = () => performance.now() - t0;
-  const report: WitnessReport = {
+  const run = new WitnessRun(opts);
+  return {
+    mark: (label) => run.mark(label),
+    answeredMore: (n) => run.answeredMore(n),
+    stop: () => run.stop(),
+  };
+}
+
+interface Waiter {
+  until: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/** One witness: a timer sending what is due, and the record of what came back. */
+class WitnessRun {
+  private readonly rate: number;
+  private readonly maxRequests: number;
+  private readonly maxDurationMs: number;
+  private readonly timeoutMs: number;
+  private readonly targets: Target[];
+  private readonly t0 = performance.now();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly waiters: Waiter[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private stopped = false;
+  private readonly report: WitnessReport = {
     sent: 0, answered: 0, failed: 0, failures: [], marks: [], worstLatencyMs: 0, durationMs: 0,
     byKind: { 'keep-alive': { sent: 0, failed: 0 }, new: { sent: 0, failed: 0 } }, truncated: false,
   };
-  const inFlight = new Set<Promise<void>>();
-  const waiters: { until: number; resolve: () => void; reject: (e: Error) => void }[] = [];
 
-  const settle = (kind: ConnectionKind, target: Target, started: number, r: LaneResult) => {
-    const { cause, reused } = r;
-    report.worstLatencyMs = Math.max(report.worstLatencyMs, now() - started);
-    if (cause === null) {
+  constructor(opts: WitnessOptions) {
+    this.rate = opts.ratePerSecond ?? 300;
+    this.maxRequests = opts.maxRequests ?? this.rate * 900;
+    this.maxDurationMs = opts.maxDurationMs ?? 15 * 60_000;
+    this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.targets = opts.targets.map((t) => {
+      const url = labUrl(t);
+      const port = Number(url.port || 80);
+      // Each lane sits idle between its requests (the state a soft-stop finds it in) for
+      // about lanes / rate seconds: far below HAProxy's keep-alive timeout.
+      const lanes = Array.from({ length: opts.keepAliveConnections ?? 8 }, () => new KeepAliveLane(url.hostname, port, this.timeoutMs));
+      return { url, lanes, queue: [], turn: 0 };
+    });
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  mark(label: string): void {
+    this.report.marks.push({ atMs: Math.round(this.now()), label });
+  }
+
+  answeredMore(n: number): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('witness stopped'));
+    return new Promise((resolve, reject) => this.waiters.push({ until: this.report.answered + n, resolve, reject }));
+  }
+
+  async stop(): Promise<WitnessReport> {
+    this.halt();
+    await Promise.all([...this.inFlight]);
+    for (const t of this.targets) for (const lane of t.lanes) lane.close();
+    const r = this.report;
+    r.failures.sort((a, b) => a.atMs - b.atMs);
+    r.durationMs = Math.round(this.now());
+    r.worstLatencyMs = Math.round(r.worstLatencyMs);
+    return r;
+  }
+
+  private now(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** Sends what the rate says is due by now (catching up after a stall), within the bounds. */
+  private tick(): void {
+    const r = this.report;
+    const due = Math.min(Math.floor((this.now() * this.rate) / 1000), this.maxRequests);
+    while (r.sent < due) {
+      const n = r.sent;
+      this.send(n % 2 === 0 ? 'keep-alive' : 'new', this.targets[Math.floor(n / 2) % this.targets.length]!);
+    }
+    if (r.sent >= this.maxRequests || this.now() >= this.maxDurationMs) {
+      r.truncated = true;
+      this.halt();
+    }
+  }
+
+  private halt(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    const why = new Error(`witness stopped after ${this.report.sent} requests (${this.report.failed} failed)`);
+    for (const w of this.waiters.splice(0)) w.reject(why);
+  }
+
+  private send(kind: ConnectionKind, target: Target): void {
+    this.report.sent++;
+    this.report.byKind[kind].sent++;
+    const started = this.now();
+    const result = kind === 'keep-alive' ? onLane(target) : newConnection(target, this.timeoutMs);
+    const p = result.then((r) => this.settle(kind, target, started, r));
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private settle(kind: ConnectionKind, target: Target, started: number, r: LaneResult): void {
+    const report = this.report;
+    report.worstLatencyMs = Math.max(report.worstLatencyMs, this.now() - started);
+    if (r.cause === null) {
       report.answered++;
-      for (const w of waiters.filter((w) => report.answered >= w.until)) {
-        waiters.splice(waiters.indexOf(w), 1);
+      for (const w of this.waiters.filter((w) => report.answered >= w.until)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
         w.resolve();
       }
       return;
     }
     report.failed++;
     report.byKind[kind].failed++;
-    const atMs = r.closedAt !== undefined ? r.closedAt - t0 : started;
-    report.failures.push({ atMs: Math.round(atMs), wall: new Date(performance.timeOrigin + t0 + atMs).toISOString(), target: target.url.host, kind, cause, reused });
-  };
-
-  const send = (kind: ConnectionKind, target: Target) => {
-    report.sent++;
-    report.byKind[kind].sent++;
-    const started = now();
-    const result = kind === 'keep-alive' ? onLane(target) : newConnection(target, timeoutMs);
-    const p = result.then((r) => settle(kind, target, started, r));
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-  };
-
-  let stopped = false;
-  const timer = setInterval(() => {
-    const due = Math.min(Math.floor((now() * rate) / 1000), maxRequests);
-    while (report.sent < due) {
-      const n = report.sent;
-      send(n % 2 === 0 ? 'keep-alive' : 'new', targets[Math.floor(n / 2) % targets.length]!);
-    }
-    if (report.sent >= maxRequests || now() >= maxDurationMs) {
-      report.truncated = true;
-      halt();
-    }
-  }, TICK_MS);
-  const halt = () => {
-    stopped = true;
-    clearInterval(timer);
-    for (const w of waiters.splice(0)) w.reject(new Error(`witness stopped after ${report.sent} requests (${report.failed} failed)`));
-  };
-
-  return {
-    mark: (label) => void report.marks.push({ atMs: Math.round(now()), label }),
-    answeredMore: (n) =>
-      stopped
-        ? Promise.reject(new Error('witness stopped'))
-        : new Promise((resolve, reject) => waiters.push({ until: report.answered + n, resolve, reject })),
-    stop: async () => {
-      halt();
-      await Promise.all([...inFlight]);
-      for (const t of targets) for (const lane of t.lanes) lane.close();
-      report.failures.sort((a, b) => a.atMs - b.atMs);
-      report.durationMs = Math.round(now());
-      report.worstLatencyMs = Math.round(report.worstLatencyMs);
-      return report;
-    },
-  };
+    const atMs = r.closedAt !== undefined ? r.closedAt - this.t0 : started;
+    const wall = new Date(performance.timeOrigin + this.t0 + atMs).toISOString();
+    report.failures.push({ atMs: Math.round(atMs), wall, target: target.url.host, kind, cause: r.cause, reused: r.reused });
+  }
 }
 
 /** The witness only ever talks to loopback or the test labs' own subnet. */
