@@ -74,7 +74,7 @@ async function upAt(host: TestHost, address: string): Promise<number> {
   return out.split('\n').slice(2).map((l) => l.split(' ')).filter((f) => f[4] === address && f[5] === '2' && (Number(f[6]) & 0x21) === 0).length;
 }
 
-const bodyOf = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+const bodyOf = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(30_000) })).text();
 
 beforeAll(async () => {
   stack = await startStackLab({ log: () => {}, tomcats: 3, payments: 2 });
