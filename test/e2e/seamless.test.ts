@@ -178,6 +178,30 @@ describe('not one request lost while the stack changes', () => {
     }
   }, 600_000);
 
+  // HAProxy's side of a runtime change (no reload); provision's own runtime steps are
+  // another issue's, and can be witnessed the same way once they land.
+  it('a server drained, reweighted and made ready again through the admin socket loses nothing and reloads nothing', async () => {
+    const before = await allPids();
+    const admin = (cmd: string) => `echo '${cmd}' | socat -t5 stdio UNIX-CONNECT:/run/haproxy/admin.sock`;
+    const slot = async (lb: TestHost) => {
+      const out = await sh(lb, admin('show servers state bk_tomcat'));
+      const row = out.split('\n').slice(2).map((l) => l.split(' ')).find((f) => f[4] === backend('tomcat-1').address);
+      return row![3]!;
+    };
+    const w = await witnessed('server drained, reweighted, ready (admin socket)', async () => {
+      for (const lb of lbs) {
+        const srv = `bk_tomcat/${await slot(lb)}`;
+        await sh(lb, admin(`set server ${srv} state drain`));
+        const six = async () => new Set(await Promise.all(Array.from({ length: 6 }, () => bodyOf(`http://${lb.address}/`))));
+        await eventually(`${lb.name}: only tomcat-2 answers`, six, (seen) => seen.size === 1 && seen.has('tomcat-2\n'));
+        await sh(lb, admin(`set server ${srv} state ready`) + ' && ' + admin(`set server ${srv} weight 50%`));
+        await sh(lb, admin(`set server ${srv} weight 100%`));
+      }
+    });
+    expect(w.report.failed, failureLines(w.report).join('\n')).toBe(0);
+    expect(await allPids()).toEqual(before);
+  }, 600_000);
+
   it('a new HAProxy binary (the package reinstalled) is taken by the package\'s own reload: no restart, nothing lost', async () => {
     const before = await allPids();
     const w = await witnessed('haproxy package reinstalled (new binary)', () =>
