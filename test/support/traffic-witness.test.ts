@@ -48,7 +48,7 @@ describe('traffic witness', () => {
     const busiest = [...seen.perKeptSocket.values()].sort((a, b) => b - a).slice(0, 4);
     expect(busiest.length).toBe(4);
     for (const count of busiest) expect(count).toBeGreaterThan(r.byKind['keep-alive'].sent / 16);
-    expect(summaryLine('the test', r)).toMatch(/^\d[\d,]* requests during the test, 0 failed \(keep-alive 0\/\d+, new connection 0\/\d+; worst latency \d+ ms\)$/);
+    expect(summaryLine('the test', r)).toMatch(/^\d[\d,]* requests during the test, 0 failed \(keep-alive 0\/\d+, new connection 0\/\d+; worst latency [\d,]+ ms\)(, [\d,]+ not sent \(the witness fell behind\))?$/);
   });
 
   it('records non-2xx answers with the time they were sent, placed after the mark before them', async () => {
@@ -101,8 +101,9 @@ describe('traffic witness', () => {
       expect(['idle connection closed by the server', 'closed without a response', 'ECONNRESET']).toContain(f.cause);
     }
     // placed when the server closed them, not when the lane next tried to use them
+    // (a request that raced the close is placed when it was sent, possibly just before)
     const closedAt = abrupt.marks[0]!.atMs;
-    for (const f of abrupt.failures) expect(f.atMs).toBeGreaterThanOrEqual(closedAt);
+    for (const f of abrupt.failures.filter((f) => f.cause === 'idle connection closed by the server')) expect(f.atMs).toBeGreaterThanOrEqual(closedAt);
 
     mode = 'notice';
     const w2 = startWitness({ targets: [url], ratePerSecond: 200, keepAliveConnections: 4, requestTimeoutMs: 60_000 });
@@ -116,11 +117,11 @@ describe('traffic witness', () => {
     server.close();
     server.closeAllConnections();
     const w = startWitness({ targets: [url], ratePerSecond: 500, maxRequests: 100 });
-    await expect(w.answeredMore(1)).rejects.toThrow(/witness stopped after 100 requests/);
+    await expect(w.answeredMore(1)).rejects.toThrow(/witness stopped after \d+ requests/);
     const r = await w.stop();
     expect(r.truncated).toBe(true);
-    expect(r.sent).toBe(100);
-    expect(r.failed).toBe(100);
+    expect(r.sent + r.skipped).toBe(100);
+    expect(r.failed).toBe(r.sent);
     expect(new Set(r.failures.map((f) => f.cause))).toEqual(new Set(['ECONNREFUSED']));
   });
 
@@ -135,6 +136,19 @@ describe('traffic witness', () => {
     expect(parseResponse('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n')).toEqual({ status: 200, close: false });
     expect(parseResponse('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')).toEqual({ status: 503, close: true });
     expect(parseResponse('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nok\n\r\n0\r\n\r\n')).toEqual({ status: 200, close: false });
+  });
+
+  it('never bursts: after a stall it skips what it could not send in time, and says so', async () => {
+    const { url } = await serve((_req, res) => res.end('ok\n'));
+    const w = startWitness({ targets: [url], ratePerSecond: 1000, requestTimeoutMs: 60_000 });
+    await w.answeredMore(20);
+    const stalledUntil = performance.now() + 600;
+    while (performance.now() < stalledUntil); // the witness's own process stalls 0.6 s
+    await w.answeredMore(200);
+    const r = await w.stop();
+    expect(r.failed).toBe(0);
+    expect(r.skipped).toBeGreaterThan(0);
+    expect(summaryLine('the stall', r)).toMatch(/, \d+ not sent \(the witness fell behind\)/);
   });
 
   it('gives each host the window between its first and last failure', () => {

@@ -9,7 +9,8 @@ const n = (x: number) => x.toLocaleString('en-US');
 /** "12,400 requests during the apply, 0 failed (worst latency 48 ms)". */
 export function summaryLine(what: string, r: WitnessReport): string {
   const kinds = `keep-alive ${n(r.byKind['keep-alive'].failed)}/${n(r.byKind['keep-alive'].sent)}, new connection ${n(r.byKind.new.failed)}/${n(r.byKind.new.sent)}`;
-  return `${n(r.sent)} requests during ${what}, ${n(r.failed)} failed (${kinds}; worst latency ${n(r.worstLatencyMs)} ms)`;
+  const skipped = r.skipped ? `, ${n(r.skipped)} not sent (the witness fell behind)` : '';
+  return `${n(r.sent)} requests during ${what}, ${n(r.failed)} failed (${kinds}; worst latency ${n(r.worstLatencyMs)} ms)${skipped}`;
 }
 
 /** The latest mark at or before `atMs`, if any. */
