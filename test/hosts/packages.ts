@@ -5,7 +5,10 @@
 import { ProvisionError } from '../../src/config/errors.js';
 import { run } from './exec.js';
 
-/** mmdebstrap builds the image, systemd-container gives systemd-nspawn, curl is used by tests. */
+/**
+ * mmdebstrap builds the image, systemd-container gives systemd-nspawn, curl is used by
+ * tests, chromium is the real browser the watch page's test drives (playwright-core).
+ */
 export const HARNESS_PACKAGES = [
   'mmdebstrap',
   'systemd-container',
@@ -13,6 +16,7 @@ export const HARNESS_PACKAGES = [
   'openssh-client',
   'dnsutils',
   'curl',
+  'chromium',
 ] as const;
 
 export async function missingHarnessPackages(): Promise<string[]> {
