@@ -2,12 +2,14 @@
  * `npm run demo`: boots two Debian load balancers and three backends on this machine,
  * applies the whole stack (Consul agent, dnsmasq, HAProxy with conf.d, consul-template,
  * sudoers, ACLs) with live progress, proves traffic flows through both LBs to every
- * backend, runs `check` (in sync), and tears everything down. Needs root (namespaces,
+ * backend, applies a change (a frontend added) while 300 requests/s flow through both LBs
+ * and prints how many were sent and failed, runs `check` (in sync), and tears everything down. Needs root (namespaces,
  * overlays, systemd-nspawn); installs its Debian packages when missing.
  */
 import { spawn } from 'node:child_process';
 import { ensureHarnessPackages, cleanupStaleLabs } from './hosts/harness.js';
 import { startStackLab, type StackLab } from './e2e/stack-lab.js';
+import { applyUnderTraffic, inventoryWithExtraFrontend } from './e2e/demo-change.js';
 import { CLI } from './support/cli.js';
 
 const say = (line: string) => process.stdout.write(`\x1b[1m==>\x1b[0m ${line}\n`);
@@ -52,10 +54,15 @@ async function main(): Promise<number> {
       say(`${lb.name} :8081 -> ${payments}`);
       ok &&= [...seen].some((s) => s.includes('tomcat-1')) && [...seen].some((s) => s.includes('tomcat-2')) && payments.includes('payments-1');
     }
-    say(`provision check ${stack.inventoryPath}`);
-    const checked = await provision(['check', stack.inventoryPath], stack.env);
+    const changed = await inventoryWithExtraFrontend(stack);
+    say(`a change under traffic (a frontend added on :8082, 300 requests/s through both LBs): provision apply ${changed}`);
+    const live = await applyUnderTraffic(stack, () => provision(['apply', changed], stack!.env));
+    for (const line of live.lines) say(line);
+    ok &&= live.code === 0 && live.failed === 0;
+    say(`provision check ${changed}`);
+    const checked = await provision(['check', changed], stack.env);
     say(checked === 0 ? 'check: every host in sync' : `check exited ${checked}`);
-    if (!ok) say('some backend was not reached');
+    if (!ok) say('some backend was not reached, or a request failed during the change');
     return ok && checked === 0 ? 0 : 1;
   } finally {
     say('tearing down');
