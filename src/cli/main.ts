@@ -11,6 +11,8 @@ import { bootstrapCommand } from './bootstrap-command.js';
 import { hostsCommand } from './hosts-command.js';
 import { validateCommand } from './validate-command.js';
 import { schemasCommand } from './schemas-command.js';
+import { healthCommand } from './health-command.js';
+import { parseMaxFailOption, parseSerialOption } from './rollout-hosts.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -49,6 +51,8 @@ program
   .option('--check', 'only show what would change (same as `provision check`)')
   .option('--diff', 'show content diffs of changed files')
   .option('--break-lock', "stop a stale run still holding a host's lock (its controller is gone) and take the lock; a live run is never touched")
+  .option('--serial <sizes>', 'rolling apply in batches: 1, 25% or a list 1,25%,100% (overrides the groups\' serial)', parseSerialOption)
+  .option('--max-fail <n>', 'failed hosts a batch may have before the rollout stops: N or N% (with --serial; default 0)', parseMaxFailOption)
   .addOption(forks)
   .addOption(json)
   .addOption(verbose)
@@ -67,6 +71,17 @@ program
   .addOption(verbose)
   .action(async (inventory: string, opts) => {
     process.exitCode = await checkCommand(inventory, opts);
+  });
+
+program
+  .command('health')
+  .description("run the selected hosts' health gates alone; exit 0 all passed, 1 any failed or unreachable")
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .addOption(forks)
+  .addOption(json)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await healthCommand(inventory, opts);
   });
 
 program

@@ -1,6 +1,8 @@
 /** `apply` and `check`: load, expand every host, run, report, choose the exit code. */
 import { loadInventory } from '../config/inventory.js';
 import { runAll } from '../engine/run.js';
+import { runRollout } from '../engine/rollout.js';
+import type { MaxFail, SerialEntry } from '../config/rollout-schema.js';
 import type { HostResult, Mode, Reporter } from '../engine/types.js';
 import { writeJsonReport } from '../report/json.js';
 import { ListrReporter } from '../report/listr.js';
@@ -9,6 +11,7 @@ import { Redactor } from '../report/redact.js';
 import { printError } from './errors.js';
 import { askMissingSecrets } from './ask-secrets.js';
 import { buildJobs, lockHolder } from './jobs.js';
+import { rolloutHosts, wantsRollout } from './rollout-hosts.js';
 
 export interface RunCommandOptions {
   limit?: string;
@@ -17,7 +20,13 @@ export interface RunCommandOptions {
   json?: string;
   breakLock?: boolean;
   verbose?: boolean;
+  /** `--serial` / `--max-fail` (apply): a rolling apply over every selected host. */
+  serial?: SerialEntry[];
+  maxFail?: MaxFail;
 }
+
+/** Any of these makes the run exit 1. */
+const FAILED_STATUSES = new Set(['failed', 'unreachable', 'restored', 'restore failed', 'not started']);
 
 function useLiveDisplay(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.CI && process.env.TERM !== 'dumb';
@@ -35,6 +44,8 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     built = await buildJobs(inv, hosts, {
       onNewHostKey: (k) => process.stderr.write(`${k.host}: recorded new host key ${k.fingerprint} in ${k.file}\n`),
     });
+    // Gates are rendered (and their errors reported) before anything connects.
+    const rollout = mode === 'apply' && wantsRollout(hosts, opts.serial) ? rolloutHosts(inv, hosts, built.jobs) : null;
     const forks = opts.forks ?? inv.settings.forks;
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
     const reporterOpts = { redactor, showDiff: Boolean(opts.diff), color, verbose: Boolean(opts.verbose) };
@@ -56,13 +67,16 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     process.on('SIGINT', onSigint);
     let results: HostResult[];
     try {
-      results = await runAll(built.jobs, { mode, withContent: Boolean(opts.diff), forks, signal: abort.signal, holder: lockHolder(), breakLock: Boolean(opts.breakLock) }, reporter);
+      const runOpts = { mode, withContent: Boolean(opts.diff), forks, signal: abort.signal, holder: lockHolder(), breakLock: Boolean(opts.breakLock) };
+      results = rollout
+        ? await runRollout(rollout, { ...runOpts, ...(opts.serial ? { override: { serial: opts.serial, maxFail: opts.maxFail } } : {}) }, reporter)
+        : await runAll(built.jobs, runOpts, reporter);
     } finally {
       process.off('SIGINT', onSigint);
     }
     if (opts.json) await writeJsonReport(opts.json, results, mode, redactor);
     if (abort.signal.aborted) return { code: 130, results };
-    if (results.some((r) => r.status === 'failed' || r.status === 'unreachable')) return { code: 1, results };
+    if (results.some((r) => FAILED_STATUSES.has(r.status))) return { code: 1, results };
     if (mode === 'check' && results.some((r) => r.status === 'drift')) return { code: 2, results };
     return { code: 0, results };
   } catch (e) {

@@ -11,6 +11,7 @@ import { connectionShape, inventorySchema, type ConnectionKeys, type InventoryFi
 import { selectHosts } from './limit.js';
 import { displayPath, resolvePath } from './paths.js';
 import { findPlaybook, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
+import { resolveRollout, type HostRollout } from './rollout.js';
 import { resolveSecrets } from './secrets.js';
 import { didYouMean } from './suggest.js';
 import { BUILTIN_VARS, mergeVars } from './vars.js';
@@ -50,6 +51,8 @@ export interface HostConfig {
   connectionKeys?: string[];
   /** Absolute playbook paths: the groups' (in `groups` order), then the host's own. */
   playbooks: string[];
+  /** Batches, health gates and restore (from the host's groups). */
+  rollout?: HostRollout;
   pos: SourcePos;
 }
 
@@ -254,6 +257,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     connection: m.connection,
     connectionKeys: m.connectionKeys,
     playbooks: m.playbooks,
+    rollout: resolveRollout(m.groups, (g) => groupCfg.get(g)!, src.posOf),
     pos: src.posOf(['hosts', name], 'key'),
   }));
 

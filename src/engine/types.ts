@@ -1,6 +1,7 @@
 /** What the engine consumes (resolved per-host work) and produces (results and events). */
 import type { Change, ResourceType } from '../resources/types.js';
 import type { Connection } from '../transport/connection.js';
+import type { GateResult } from './health.js';
 
 export interface ResolvedStep {
   index: number;
@@ -77,7 +78,14 @@ export interface HandlerOutcome {
  * `partial`: interrupted (Ctrl-C) after some steps ran and before others started; a
  * re-run converges. `interrupted`: interrupted before its apply began: nothing changed.
  */
-export type HostStatus = 'in-sync' | 'drift' | 'ok' | 'changed' | 'failed' | 'unreachable' | 'partial' | 'interrupted';
+export type HostStatus = 'in-sync' | 'drift' | 'ok' | 'changed' | 'failed' | 'unreachable' | 'partial' | 'interrupted' | RolloutStatus;
+
+/**
+ * Rolling applies (rollout.ts): `restored`: a handler or a health gate failed and what
+ * the run replaced was put back, healthy again; `restore failed`: that did not work;
+ * `not started`: the rollout stopped before this host's batch (nothing touched).
+ */
+export type RolloutStatus = 'restored' | 'restore failed' | 'not started';
 
 export interface HostResult {
   host: string;
@@ -93,6 +101,23 @@ export interface HostResult {
   durationMs: number;
   /** Remote execs this host cost (the round-trip budget). */
   execs: number;
+  /** Health gates run after this host's handlers (rolling applies, `provision health`). */
+  gates?: GateResult[];
+  /** The automatic restore, when one ran. */
+  restore?: RestoreReport;
+}
+
+export interface RestoreReport {
+  ok: boolean;
+  /** Paths put back as they were, and paths this run had created and that were removed. */
+  restored: string[];
+  removed: string[];
+  /** Paths that could not be put back (what is in place is this run's version). */
+  failed: string[];
+  handlers: HandlerOutcome[];
+  gates: GateResult[];
+  error?: string;
+  durationMs: number;
 }
 
 export interface Reporter {
@@ -109,4 +134,12 @@ export interface Reporter {
   handlerDone(host: string, outcome: HandlerOutcome): void;
   hostDone(result: HostResult): void;
   runDone(results: HostResult[], mode: Mode): void | Promise<void>;
+  /** Rolling applies: a batch starts (1-based number, its hosts). */
+  batchStart?(unit: string | null, batch: number, batches: number, hosts: string[]): void;
+  /** A host's health gates ran (after its handlers, or alone with `provision health`). */
+  gatesDone?(host: string, results: GateResult[]): void;
+  /** A host's automatic restore ran. */
+  restoreDone?(host: string, report: RestoreReport): void;
+  /** The rollout stopped; the hosts not started are reported with hostDone. */
+  rolloutStopped?(reason: string): void;
 }

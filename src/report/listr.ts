@@ -32,7 +32,7 @@ export class ListrReporter implements Reporter {
             slot.task = task;
             slot.done = (r) => {
               const label = `${host}: ${r.status} (${(r.durationMs / 1000).toFixed(1)} s)`;
-              if (r.status === 'failed' || r.status === 'unreachable' || r.status === 'partial' || r.status === 'interrupted') reject(new Error(this.opts.redactor.redact(`${host}: ${r.error ?? r.status}`)));
+              if (['failed', 'unreachable', 'partial', 'interrupted', 'restored', 'restore failed', 'not started'].includes(r.status)) reject(new Error(this.opts.redactor.redact(`${host}: ${r.error ?? r.status}`)));
               else {
                 task.title = label;
                 resolve();
