@@ -12,6 +12,7 @@ import { hostsCommand } from './hosts-command.js';
 import { validateCommand } from './validate-command.js';
 import { schemasCommand } from './schemas-command.js';
 import { healthCommand } from './health-command.js';
+import { applyPlanCommand, planCommand, showCommand } from './plan-command.js';
 import { parseMaxFailOption, parseSerialOption } from './rollout-hosts.js';
 
 function positiveInt(value: string): number {
@@ -52,12 +53,13 @@ program
   .option('--diff', 'show content diffs of changed files')
   .option('--break-lock', "stop a stale run still holding a host's lock (its controller is gone) and take the lock; a live run is never touched")
   .option('--serial <sizes>', 'rolling apply in batches: 1, 25% or a list 1,25%,100% (overrides the groups\' serial)', parseSerialOption)
+  .option('--plan <file>', 'apply exactly this saved plan (`provision plan`): refuses the run if the code or vars changed, and any host that changed since')
   .option('--max-fail <n>', 'failed hosts a batch may have before the rollout stops: N or N% (with --serial; default 0)', parseMaxFailOption)
   .addOption(forks)
   .addOption(json)
   .addOption(verbose)
   .action(async (inventory: string, opts) => {
-    process.exitCode = opts.check ? await checkCommand(inventory, opts) : await applyCommand(inventory, opts);
+    process.exitCode = opts.check ? await checkCommand(inventory, opts) : opts.plan ? await applyPlanCommand(inventory, opts) : await applyCommand(inventory, opts);
   });
 
 program
@@ -71,6 +73,25 @@ program
   .addOption(verbose)
   .action(async (inventory: string, opts) => {
     process.exitCode = await checkCommand(inventory, opts);
+  });
+
+program
+  .command('plan')
+  .description('show what apply would change (as check --diff) and save it as a plan for `apply --plan`; exit 0 written, 1 error')
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .requiredOption('-o, --output <file>', 'plan file to write (JSON, no secret values; docs/plan-format.md)')
+  .addOption(forks)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await planCommand(inventory, opts);
+  });
+
+program
+  .command('show')
+  .description('print a saved plan')
+  .argument('<file>', 'plan file')
+  .action(async (file: string) => {
+    process.exitCode = await showCommand(file);
   });
 
 program

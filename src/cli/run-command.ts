@@ -3,14 +3,15 @@ import { loadInventory } from '../config/inventory.js';
 import { runAll } from '../engine/run.js';
 import { runRollout } from '../engine/rollout.js';
 import type { MaxFail, SerialEntry } from '../config/rollout-schema.js';
-import type { HostResult, Mode, Reporter } from '../engine/types.js';
+import type { HostResult, Mode, PlanGuard, Reporter } from '../engine/types.js';
+import type { Inventory } from '../config/inventory.js';
 import { writeJsonReport } from '../report/json.js';
 import { ListrReporter } from '../report/listr.js';
 import { PlainReporter } from '../report/plain.js';
 import { Redactor } from '../report/redact.js';
 import { printError } from './errors.js';
 import { askMissingSecrets } from './ask-secrets.js';
-import { buildJobs, lockHolder } from './jobs.js';
+import { buildJobs, lockHolder, type BuiltJobs } from './jobs.js';
 import { rolloutHosts, wantsRollout } from './rollout-hosts.js';
 
 export interface RunCommandOptions {
@@ -32,7 +33,13 @@ function useLiveDisplay(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.CI && process.env.TERM !== 'dumb';
 }
 
-async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): Promise<{ code: number; results?: HostResult[] }> {
+/** Saved plans hook in here (plan-command.ts): after the jobs are built, before anything connects. */
+export interface RunHooks {
+  /** May throw a ProvisionError (the run is refused); returns the guard the run uses. */
+  prepare?(inv: Inventory, built: BuiltJobs): PlanGuard | undefined;
+}
+
+export async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode, hooks: RunHooks = {}): Promise<{ code: number; results?: HostResult[]; built?: BuiltJobs; inv?: Inventory }> {
   let redactor = new Redactor([]);
   let built;
   try {
@@ -46,6 +53,7 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     });
     // Gates are rendered (and their errors reported) before anything connects.
     const rollout = mode === 'apply' && wantsRollout(hosts, opts.serial) ? rolloutHosts(inv, hosts, built.jobs) : null;
+    const planGuard = hooks.prepare?.(inv, built);
     const forks = opts.forks ?? inv.settings.forks;
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
     const reporterOpts = { redactor, showDiff: Boolean(opts.diff), color, verbose: Boolean(opts.verbose) };
@@ -67,7 +75,7 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     process.on('SIGINT', onSigint);
     let results: HostResult[];
     try {
-      const runOpts = { mode, withContent: Boolean(opts.diff), forks, signal: abort.signal, holder: lockHolder(), breakLock: Boolean(opts.breakLock) };
+      const runOpts = { mode, withContent: Boolean(opts.diff), forks, signal: abort.signal, holder: lockHolder(), breakLock: Boolean(opts.breakLock), ...(planGuard ? { planGuard } : {}) };
       results = rollout
         ? await runRollout(rollout, { ...runOpts, ...(opts.serial ? { override: { serial: opts.serial, maxFail: opts.maxFail } } : {}) }, reporter)
         : await runAll(built.jobs, runOpts, reporter);
@@ -75,10 +83,11 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
       process.off('SIGINT', onSigint);
     }
     if (opts.json) await writeJsonReport(opts.json, results, mode, redactor);
-    if (abort.signal.aborted) return { code: 130, results };
-    if (results.some((r) => FAILED_STATUSES.has(r.status))) return { code: 1, results };
-    if (mode === 'check' && results.some((r) => r.status === 'drift')) return { code: 2, results };
-    return { code: 0, results };
+    const done = { results, built, inv };
+    if (abort.signal.aborted) return { code: 130, ...done };
+    if (results.some((r) => FAILED_STATUSES.has(r.status))) return { code: 1, ...done };
+    if (mode === 'check' && results.some((r) => r.status === 'drift')) return { code: 2, ...done };
+    return { code: 0, ...done };
   } catch (e) {
     return { code: printError(e, redactor) };
   }

@@ -208,6 +208,8 @@ export interface ApplyScriptOptions {
   pending?: string[];
   /** The connection can stream raw payloads after the script (see ExecOptions.payloads). */
   payloads?: boolean;
+  /** sh lines run under the lock before any step (a saved plan's fingerprint check). */
+  guard?: string | undefined;
 }
 
 export function buildApplyScript(job: HostJob, changes: Change[], nonce: string, opts: ApplyScriptOptions): ApplyScript {
@@ -293,6 +295,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     `printf '%s remote_pid=%s remote_start=%s session=%s work=%s\\n' ${quote(holder)} $$ "$_mystart" "$_sess" "$_T" > ${quote(job.lockFile)}`,
     `printf '%s start %s\\n' "$_M" "$_T"`,
     // What this run replaces is recorded beside the lock, for an automatic restore.
+    ...(opts.guard ? [opts.guard] : []),
     journalStart(job.lockFile, holder),
     ...(payloads.length
       ? [

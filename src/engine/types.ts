@@ -55,6 +55,15 @@ export interface RunOptions {
   breakLock?: boolean;
   /** How long `--break-lock` lets a stale holder clean up after SIGTERM before SIGKILL (default 30 s). */
   breakLockGraceS?: number;
+  /** Saved plans (plan-guard.ts): sees every probe; refuses a host whose facts changed. */
+  planGuard?: PlanGuard;
+}
+
+export interface PlanGuard {
+  /** After a host's probe: why this host must not be applied, or null. */
+  onProbe(host: string, stdout: string, nonce: string): string | null;
+  /** sh lines the apply script runs under the lock before any step (exit 76 + `stale`). */
+  inApply?(job: HostJob, nonce: string, probeStdout: string): string;
 }
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'pending';
