@@ -7,13 +7,14 @@
  * the gate (a backend whose service has no instances) is restored the same way; a good
  * change rolls through lb-1, lb-2, lb-3 in order with every gate passing.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../hosts/harness.js';
 import { runCli, type CliResult } from '../support/cli.js';
-import { startStackLab, type StackLab } from './stack-lab.js';
+import { GOSSIP_KEY, startStackLab, type StackLab } from './stack-lab.js';
+import { REPO } from '../support/cli.js';
 
 let stack: StackLab;
 let lbs: TestHost[];
@@ -170,5 +171,72 @@ describe('rolling apply on three real load balancers', () => {
       expect(h.execs).toBe(3);
     }
     for (const lb of lbs) expect(await sh(lb, 'grep -c "timeout client 51s" /etc/haproxy/haproxy.cfg')).toBe('1\n');
+  });
+});
+
+describe('saved plans on three real load balancers', () => {
+  beforeAll(async () => {
+    // Plain applies from here on, with the templates in a copy this test may edit.
+    const templates = path.join(stack.lab.runDir, 'templates');
+    await cp(path.join(REPO, 'templates'), templates, { recursive: true });
+    await editInventory((doc) => {
+      doc.deleteIn(['groups', 'lb', 'serial']);
+      doc.deleteIn(['groups', 'lb', 'health']);
+      doc.setIn(['settings', 'templates_dir'], templates);
+    });
+  });
+
+  it('plan, a hand change on lb-2: apply --plan refuses lb-2 as stale and applies lb-1 and lb-3', async () => {
+    await editInventory((doc) => doc.setIn(['groups', 'lb', 'vars', 'haproxy_timeout_client'], '53s'));
+    const planFile = path.join(stack.lab.runDir, 'timeout.plan.json');
+    const p = await provision('plan', stack.inventoryPath, '-o', planFile);
+    expect(p.code, p.output).toBe(0);
+    // the same human plan as check --diff
+    const check = await provision('check', stack.inventoryPath, '--diff');
+    expect(check.code).toBe(2);
+    for (const lb of lbs) expect(p.output).toContain(`${lb.name}: ~ Main configuration: `);
+    expect(p.output).toMatch(/^\s*\+\s*timeout client 53s$/m);
+    expect(check.output).toMatch(/^\s*\+\s*timeout client 53s$/m);
+    const text = await readFile(planFile, 'utf8');
+    expect(text).not.toContain(GOSSIP_KEY);
+    const plan = JSON.parse(text) as { version: number; hosts: { host: string; secrets: string[]; changes: { id: string; payload_sha256: string | null }[] }[] };
+    expect(plan.version).toBe(1);
+    expect(plan.hosts.map((h) => h.host)).toEqual(['lb-1', 'lb-2', 'lb-3']);
+    for (const h of plan.hosts) {
+      expect(h.secrets).toEqual(['consul_encrypt']);
+      expect(h.changes.map((c) => c.id)).toEqual(['template /etc/haproxy/haproxy.cfg']);
+      expect(h.changes[0]!.payload_sha256).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const shown = await provision('show', planFile);
+    expect(shown.code, shown.output).toBe(0);
+    expect(shown.output).toContain('lb-2: 1 change');
+    expect(shown.output).toContain('depends on secrets: consul_encrypt (values not stored)');
+
+    await sh(lbs[1]!, "sed -i 's/^\\ttimeout client .*/\\ttimeout client 49s/' /etc/haproxy/haproxy.cfg");
+    expect(await sh(lbs[1]!, 'grep -c "timeout client 49s" /etc/haproxy/haproxy.cfg')).toBe('1\n');
+    const json = path.join(stack.lab.runDir, 'plan-apply.json');
+    const r = await provision('apply', stack.inventoryPath, '--plan', planFile, '--json', json);
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toMatch(/lb-2: failed: refused: stale plan: the host changed since the plan was made \(sha256, stat facts differ\)|lb-2: failed: refused: stale plan: the host changed since the plan was made \(sha256 facts differ\)/);
+    const report = JSON.parse(await readFile(json, 'utf8')) as Report;
+    expect(report.hosts.map((h) => `${h.host} ${h.status}`)).toEqual(['lb-1 changed', 'lb-2 failed', 'lb-3 changed']);
+    expect(report.hosts.map((h) => h.execs)).toEqual([2, 1, 2]);
+    expect(await sh(lbs[1]!, 'grep -c "timeout client 49s" /etc/haproxy/haproxy.cfg')).toBe('1\n');
+    for (const lb of [lbs[0]!, lbs[2]!]) expect(await sh(lb, 'grep -c "timeout client 53s" /etc/haproxy/haproxy.cfg')).toBe('1\n');
+  });
+
+  it('plan, then a template edit: apply --plan refuses the whole run and changes nothing', async () => {
+    await editInventory((doc) => doc.setIn(['groups', 'lb', 'vars', 'haproxy_timeout_client'], '54s'));
+    const planFile = path.join(stack.lab.runDir, 'template.plan.json');
+    const p = await provision('plan', stack.inventoryPath, '-o', planFile);
+    expect(p.code, p.output).toBe(0);
+    const tpl = path.join(stack.lab.runDir, 'templates/haproxy/haproxy.cfg.njk');
+    await writeFile(tpl, (await readFile(tpl, 'utf8')) + '# edited after the plan\n');
+    const before = await Promise.all(lbs.map(configState));
+    const r = await provision('apply', stack.inventoryPath, '--plan', planFile);
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toContain('refusing the whole run: the code or the vars changed since the plan was made');
+    expect(r.output).toContain('lb-1: step "Main configuration" differs from the plan');
+    expect(await Promise.all(lbs.map(configState))).toEqual(before);
   });
 });
