@@ -7,9 +7,10 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProvisionError } from '../config/errors.js';
 import type { Inventory } from '../config/inventory.js';
-import { factDigests, inApplyGuard, sha256, staleKinds, stepDigest } from '../engine/plan-guard.js';
+import { factDigests, inApplyGuard, sha256, staleFacts, stepDigest } from '../engine/plan-guard.js';
 import { PLAN_FORMAT, PLAN_VERSION, planFileSchema, planText, type HostPlan, type PlanFile } from '../engine/plan-format.js';
 import type { HostJob, HostResult, PlanGuard } from '../engine/types.js';
+import { Redactor } from '../report/redact.js';
 import { printError } from './errors.js';
 import type { BuiltJobs } from './jobs.js';
 import { run, type RunCommandOptions } from './run-command.js';
@@ -47,8 +48,13 @@ function hostPlan(job: HostJob, r: HostResult, facts: Record<string, string>, se
 export async function planCommand(inventory: string, opts: RunCommandOptions & { output: string }): Promise<number> {
   const probes = new Map<string, Record<string, string>>();
   const guard: PlanGuard = {
-    onProbe: (host, stdout, nonce) => {
-      probes.set(host, factDigests(stdout, nonce));
+    onProbe: (job, stdout, nonce) => {
+      // A broken probe output fails the host in the per-host run itself.
+      try {
+        probes.set(job.name, factDigests(job, true, stdout, nonce));
+      } catch {
+        /* reported by the run */
+      }
       return null;
     },
   };
@@ -70,7 +76,8 @@ export async function planCommand(inventory: string, opts: RunCommandOptions & {
     hosts: res.built.jobs.map((job) => hostPlan(job, res.results!.find((r) => r.host === job.name)!, probes.get(job.name) ?? {}, secretsUsed(inv, job, varsOf.get(job.name) ?? {}))),
   };
   const tmp = `${opts.output}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(plan, null, 2) + '\n', { mode: 0o600 });
+  // Digests and names only by construction; masked anyway, in case a name or a reason holds a secret.
+  await writeFile(tmp, JSON.stringify(new Redactor(inv.secretValues).redactDeep(plan), null, 2) + '\n', { mode: 0o600 });
   await rename(tmp, opts.output);
   process.stdout.write(`plan written to ${opts.output}: ${plan.hosts.reduce((n, h) => n + h.changes.length, 0)} changes on ${plan.hosts.length} hosts\n`);
   return 0;
@@ -125,10 +132,18 @@ export async function applyPlanCommand(inventory: string, opts: RunCommandOption
   }
   const byHost = new Map(plan.hosts.map((h) => [h.host, h]));
   const guard: PlanGuard = {
-    onProbe: (host, stdout, nonce) => {
-      const planned = byHost.get(host)!;
-      const stale = staleKinds(planned.facts, factDigests(stdout, nonce));
-      return stale.length ? `refused: stale plan: the host changed since the plan was made (${stale.join(', ')} facts differ); make a new plan` : null;
+    onProbe: (job, stdout, nonce) => {
+      const planned = byHost.get(job.name)!;
+      let now: Record<string, string>;
+      try {
+        now = factDigests(job, Boolean(opts.diff), stdout, nonce);
+      } catch {
+        return null; // a broken probe output fails the host in the per-host run itself
+      }
+      const stale = staleFacts(planned.facts, now);
+      if (!stale.length) return null;
+      const named = stale.slice(0, 5).join(', ') + (stale.length > 5 ? ` and ${stale.length - 5} more` : '');
+      return `refused: stale plan: the host changed since the plan was made (${named}); make a new plan`;
     },
     inApply: (job, nonce, stdout) => inApplyGuard(job, Boolean(opts.diff), nonce, stdout),
   };

@@ -70,7 +70,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     // The probe only reads; an interrupted one is simply dropped.
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: [], handlers: [], error: 'interrupted before the apply: nothing was changed' });
     if (probe.connectionLost) return result({ status: 'failed', steps: [], handlers: [], error: 'connection lost during the probe; re-run to converge' });
-    const refused = opts.planGuard?.onProbe(job.name, probe.stdout, nonce);
+    const refused = opts.planGuard?.onProbe(job, probe.stdout, nonce);
     if (refused) return result({ status: 'failed', steps: [], handlers: [], error: refused });
     let changes: Change[];
     let pending: string[];

@@ -1,52 +1,59 @@
 /**
- * Saved plans, engine side (pure). A host's plan holds digests of its probe output per
- * fact kind (what its changes were computed from) and a digest of every step's desired
+ * Saved plans, engine side (pure). A host's plan holds a digest of every fact of its
+ * probe (what its changes were computed from) and a digest of every step's desired
  * state (what the apply would write). Applying a plan:
  *   - every step digest must match the re-rendered steps (else the whole run is refused:
  *     the code or the vars changed since the plan);
  *   - the apply's own probe (its first exec) must give the same fact digests (else that
- *     host is refused as stale, naming the kinds and paths that differ);
+ *     host is refused as stale, naming the facts that differ: kind and path or name);
  *   - inside the apply exec, under the lock, the same probe runs again and its SHA-256
  *     must equal the controller's probe output: nothing changed between the two execs.
- * `aptLists` (an age in seconds) and `content` (old file texts, for --diff) are left out:
- * the first changes by itself, the second is covered by `sha256`.
+ * The apt lists' age is left out of both: it grows by itself.
  */
 import { createHash } from 'node:crypto';
-import { planProbe, probeScript } from '../resources/facts/index.js';
+import { parseProbe, planProbe, probeScript } from '../resources/facts/index.js';
 import { quote } from '../resources/sh.js';
 import { factRequests } from './host-run.js';
 import type { HostJob } from './types.js';
 
-const VOLATILE = new Set(['aptLists', 'content']);
+/** Left out of the check inside the apply: the apt lists' age grows by itself. */
+const VOLATILE = new Set(['aptLists']);
 
 export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Probe output cut into its sections: kind -> body. */
-export function probeSections(stdout: string, nonce: string): Map<string, string> {
-  const marker = `@@${nonce}`;
-  const out = new Map<string, string>();
-  const re = new RegExp(`\\n${marker} (\\w+)\\n`, 'g');
-  const heads = [...stdout.matchAll(re)];
-  heads.forEach((h, i) => {
-    const from = h.index! + h[0].length;
-    const to = i + 1 < heads.length ? heads[i + 1]!.index! : stdout.length;
-    out.set(h[1]!, stdout.slice(from, to));
-  });
-  return out;
+/** JSON with Maps as entry lists and byte contents as their SHA-256 (stable, no content). */
+function stableJson(value: unknown): string {
+  return (
+    JSON.stringify(value, (_k, v: unknown) => {
+      if (v instanceof Map) return [...v.entries()];
+      if (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
+        return { sha256: sha256(Buffer.from((v as { data: number[] }).data)) };
+      }
+      return v;
+    }) ?? 'null'
+  );
 }
 
-/** Digest of each stable fact kind of a probe's output. */
-export function factDigests(stdout: string, nonce: string): Record<string, string> {
+/**
+ * Digest of every fact of a probe, keyed `kind key` (`sha256 /etc/haproxy/haproxy.cfg`,
+ * `unit haproxy.service`): what a host's changes were computed from. The apt lists' age
+ * is left out (it grows by itself); old contents are digested, never stored.
+ */
+export function factDigests(job: HostJob, withContent: boolean, stdout: string, nonce: string): Record<string, string> {
+  const facts = parseProbe(planProbe(factRequests(job, withContent)), stdout, nonce);
   const out: Record<string, string> = {};
-  for (const [kind, body] of probeSections(stdout, nonce)) if (!VOLATILE.has(kind) && kind !== 'end') out[kind] = sha256(body);
+  for (const [kind, v] of Object.entries(facts)) {
+    if (!(v instanceof Map)) continue;
+    for (const [key, value] of v as Map<string, unknown>) out[`${kind} ${key}`] = sha256(stableJson(value));
+  }
   return out;
 }
 
-/** Fact kinds whose digests differ between the plan and now (kinds in the plan only). */
-export function staleKinds(planned: Record<string, string>, now: Record<string, string>): string[] {
-  return Object.keys(planned).filter((k) => planned[k] !== now[k]);
+/** Facts that differ between the plan and now (those both probes collected). */
+export function staleFacts(planned: Record<string, string>, now: Record<string, string>): string[] {
+  return Object.keys(planned).filter((k) => k in now && planned[k] !== now[k]);
 }
 
 /** A step's desired state as a digest: its spec with every byte content replaced by its SHA-256. */

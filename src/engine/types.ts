@@ -61,7 +61,7 @@ export interface RunOptions {
 
 export interface PlanGuard {
   /** After a host's probe: why this host must not be applied, or null. */
-  onProbe(host: string, stdout: string, nonce: string): string | null;
+  onProbe(job: HostJob, stdout: string, nonce: string): string | null;
   /** sh lines the apply script runs under the lock before any step (exit 76 + `stale`). */
   inApply?(job: HostJob, nonce: string, probeStdout: string): string;
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runHost } from '../../../src/engine/host-run.js';
-import { factDigests, staleKinds, stepDigest, inApplyGuard } from '../../../src/engine/plan-guard.js';
+import { factDigests, staleFacts, stepDigest, inApplyGuard } from '../../../src/engine/plan-guard.js';
 import { planFileSchema, planText } from '../../../src/engine/plan-format.js';
 import type { HostJob, PlanGuard, RunOptions } from '../../../src/engine/types.js';
 import { RecordingReporter } from '../../../src/report/recording.js';
@@ -44,7 +44,7 @@ function job(conn: LocalConnection, content = 'new\n'): HostJob {
 /** The plan's facts of the host (a check with diffs, as `provision plan` runs it). */
 async function plan(): Promise<Record<string, string>> {
   let facts: Record<string, string> = {};
-  const guard: PlanGuard = { onProbe: (_h, out, nonce) => ((facts = factDigests(out, nonce)), null) };
+  const guard: PlanGuard = { onProbe: (j, out, nonce) => ((facts = factDigests(j, true, out, nonce)), null) };
   const r = await runHost(job(new LocalConnection()), { ...OPTS, planGuard: guard }, new RecordingReporter());
   expect(r.status).toBe('drift');
   return facts;
@@ -52,8 +52,8 @@ async function plan(): Promise<Record<string, string>> {
 
 function applyGuard(planned: Record<string, string>, afterProbe?: () => void): PlanGuard {
   return {
-    onProbe: (_h, out, nonce) => {
-      const stale = staleKinds(planned, factDigests(out, nonce));
+    onProbe: (j, out, nonce) => {
+      const stale = staleFacts(planned, factDigests(j, false, out, nonce));
       return stale.length ? `stale: ${stale.join(', ')}` : null;
     },
     inApply: (j, nonce, out) => {
@@ -88,7 +88,7 @@ describe('saved plans: the host side', () => {
     const conn = new LocalConnection();
     const r = await runHost(job(conn), { ...OPTS, mode: 'apply', withContent: false, planGuard: applyGuard(facts) }, new RecordingReporter());
     expect(r.status).toBe('failed');
-    expect(r.error).toMatch(/^stale: .*sha256/);
+    expect(r.error).toBe(`stale: stat ${path.join(root, 'app.conf')}, sha256 ${path.join(root, 'app.conf')}`);
     expect(conn.execs).toBe(1);
     expect(await readFile(path.join(root, 'app.conf'), 'utf8')).toBe('edited by hand\n');
   });
