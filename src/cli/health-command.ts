@@ -1,5 +1,7 @@
 /** `provision health INVENTORY`: every selected host's gates, alone (nothing is applied). */
 import { loadInventory } from '../config/inventory.js';
+import { loadPlaybooks, type Playbook } from '../config/playbooks.js';
+import { STEP_KINDS } from '../resources/registry.js';
 import { runGates } from '../engine/health-run.js';
 import { gateLine, gatesPassed } from '../engine/health.js';
 import { mapPool } from '../engine/pool.js';
@@ -17,7 +19,14 @@ export async function healthCommand(inventory: string, opts: { limit?: string; f
     const inv = await loadInventory(inventory);
     redactor = new Redactor(inv.secretValues);
     const hosts = inv.select(opts.limit);
-    const gates = renderAllGates(inv, hosts);
+    const playbooks = new Map<string, Playbook>();
+    const loaded = new Map<string, Playbook>();
+    for (const h of hosts) {
+      const key = h.playbooks.join('\0');
+      if (!loaded.has(key)) loaded.set(key, await loadPlaybooks(h.playbooks, STEP_KINDS));
+      playbooks.set(h.name, loaded.get(key)!);
+    }
+    const gates = renderAllGates(inv, hosts, playbooks);
     const targets = new Map(hosts.map((h) => [h.name, sshTarget(inv, h)]));
     const out = (text: string) => process.stdout.write(redactor.redact(text) + '\n');
     const results = await mapPool(hosts, opts.forks ?? inv.settings.forks, async (h): Promise<HostResult> => {

@@ -8,6 +8,8 @@ import { ConfigError, ConfigErrors } from '../config/errors.js';
 import type { HostConfig, Inventory } from '../config/inventory.js';
 import { maxFailSchema, serialSchema, type MaxFail, type SerialEntry } from '../config/rollout-schema.js';
 import type { GateConfig } from '../config/rollout.js';
+import type { Playbook } from '../config/playbooks.js';
+import { mergeVars } from '../config/vars.js';
 import { TemplateEngine } from '../config/templates.js';
 import { GATE_DEFAULTS, gateLabel, type Gate, type GateCheck } from '../engine/health.js';
 import type { RolloutHost } from '../engine/rollout.js';
@@ -28,8 +30,8 @@ export function parseMaxFailOption(value: string): MaxFail {
   return parsed.data as MaxFail;
 }
 
-export function renderGate(g: GateConfig, host: HostConfig, templates: TemplateEngine): Gate {
-  const r = (text: string) => templates.renderString(text, host.vars, g.pos);
+export function renderGate(g: GateConfig, host: HostConfig, templates: TemplateEngine, vars: object = host.vars): Gate {
+  const r = (text: string) => templates.renderString(text, vars, g.pos);
   const d = g.def;
   let check: GateCheck;
   let from: Gate['from'] = 'controller';
@@ -61,16 +63,23 @@ export function renderGate(g: GateConfig, host: HostConfig, templates: TemplateE
   };
 }
 
-/** Rendered gates of every host; every template error of every host reported together. */
-export function renderAllGates(inv: Inventory, hosts: HostConfig[]): Map<string, Gate[]> {
+/**
+ * Rendered gates of every host: its groups' gates (with its inventory vars), then its
+ * playbooks' (with the playbooks' default vars under them). Every template error of every
+ * host is reported together.
+ */
+export function renderAllGates(inv: Inventory, hosts: HostConfig[], playbooks?: Map<string, Playbook>): Map<string, Gate[]> {
   const templates = new TemplateEngine(inv.settings.templatesDir);
   const errors: ConfigError[] = [];
   const out = new Map<string, Gate[]>();
   for (const h of hosts) {
     const gates: Gate[] = [];
-    for (const g of h.rollout?.health ?? []) {
+    const pb = playbooks?.get(h.name);
+    const pbVars = pb ? mergeVars(pb.vars, h.vars) : h.vars;
+    const all = [...(h.rollout?.health ?? []).map((g) => ({ g, vars: h.vars })), ...(pb?.health ?? []).map((g) => ({ g, vars: pbVars }))];
+    for (const { g, vars } of all) {
       try {
-        gates.push(renderGate(g, h, templates));
+        gates.push(renderGate(g, h, templates, vars));
       } catch (e) {
         if (e instanceof ConfigError) errors.push(e);
         else throw e;
@@ -86,12 +95,14 @@ export function renderAllGates(inv: Inventory, hosts: HostConfig[]): Map<string,
 }
 
 /** A rolling apply is used when asked (`--serial`) or when a selected host's groups set any rollout key. */
-export function wantsRollout(hosts: HostConfig[], serialOption: unknown): boolean {
-  return serialOption !== undefined || hosts.some((h) => h.rollout && (h.rollout.group !== null || h.rollout.health.length > 0 || !h.rollout.restore));
+export function wantsRollout(hosts: HostConfig[], serialOption: unknown, playbooks?: Map<string, Playbook>): boolean {
+  if (serialOption !== undefined) return true;
+  if ([...(playbooks?.values() ?? [])].some((p) => p.health.length > 0)) return true;
+  return hosts.some((h) => h.rollout && (h.rollout.group !== null || h.rollout.health.length > 0 || !h.rollout.restore));
 }
 
-export function rolloutHosts(inv: Inventory, hosts: HostConfig[], jobs: HostJob[]): RolloutHost[] {
-  const gates = renderAllGates(inv, hosts);
+export function rolloutHosts(inv: Inventory, hosts: HostConfig[], jobs: HostJob[], playbooks?: Map<string, Playbook>): RolloutHost[] {
+  const gates = renderAllGates(inv, hosts, playbooks);
   const byName = new Map(hosts.map((h) => [h.name, h]));
   return jobs.map((job) => {
     const r = byName.get(job.name)!.rollout;

@@ -52,7 +52,7 @@ export async function run(inventoryFile: string, opts: RunCommandOptions, mode: 
       onNewHostKey: (k) => process.stderr.write(`${k.host}: recorded new host key ${k.fingerprint} in ${k.file}\n`),
     });
     // Gates are rendered (and their errors reported) before anything connects.
-    const rollout = mode === 'apply' && wantsRollout(hosts, opts.serial) ? rolloutHosts(inv, hosts, built.jobs) : null;
+    const rollout = mode === 'apply' && wantsRollout(hosts, opts.serial, built.playbooks) ? rolloutHosts(inv, hosts, built.jobs, built.playbooks) : null;
     const planGuard = hooks.prepare?.(inv, built);
     const forks = opts.forks ?? inv.settings.forks;
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;

@@ -5,6 +5,7 @@
  * are caught with positions before anything is rendered; values are validated per host
  * after rendering by the engine, using `posOf` and zodIssuesToConfigErrors.
  */
+import type { GateConfig } from './rollout.js';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
@@ -67,6 +68,8 @@ export interface Playbook {
   validateSets: Map<string, ValidateSet>;
   /** Playbook default vars, merged in load order (later files win per top-level name). */
   vars: Record<string, unknown>;
+  /** Health gates of every loaded file, in load order (rendered per host by the CLI). */
+  health: GateConfig[];
 }
 
 const META_SHAPE = z.strictObject(stepMetaShape);
@@ -76,6 +79,7 @@ class Loader {
   readonly files: string[] = [];
   readonly steps: StepDef[] = [];
   readonly handlers = new Map<string, HandlerDef>();
+  readonly health: GateConfig[] = [];
   /** Handlers defined but invalid (already reported): notifying them is not a second error. */
   private readonly badHandlers = new Set<string>();
   readonly validateSets = new Map<string, ValidateSet & { raw: unknown }>();
@@ -111,6 +115,7 @@ class Loader {
       Object.assign(this.vars, pb.vars ?? {});
       this.addHandlers(src, abs, pb.handlers ?? {});
       this.addValidateSets(src, pb.validate_sets ?? {});
+      (pb.health ?? []).forEach((def, i) => this.health.push({ def, pos: src!.posOf(['health', i]), source: `playbook ${abs}` }));
     }
     const steps = pb.steps ?? [];
     for (let i = 0; i < steps.length; i++) {
@@ -316,5 +321,6 @@ export async function loadPlaybooks(files: string[], kinds: StepKinds): Promise<
     handlers: loader.handlers,
     validateSets: new Map([...loader.validateSets].map(([k, { command, paths, pos }]) => [k, { command, paths, pos }])),
     vars: loader.vars,
+    health: loader.health,
   };
 }

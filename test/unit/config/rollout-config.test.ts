@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../../src/config/inventory.js';
-import { parseMaxFailOption, parseSerialOption, renderAllGates } from '../../../src/cli/rollout-hosts.js';
+import { parseMaxFailOption, parseSerialOption, renderAllGates, wantsRollout } from '../../../src/cli/rollout-hosts.js';
+import { loadPlaybooks } from '../../../src/config/playbooks.js';
+import { STEP_KINDS } from '../../../src/resources/registry.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -64,6 +66,25 @@ describe('rollout settings from groups', () => {
   it('a gate template naming an undefined var is an error at its position', async () => {
     const inv = await load('  lb:\n    hosts: [lb-1]\n    health: [{ command: "check {{ nope }}" }]\n');
     expect(() => renderAllGates(inv, inv.hosts)).toThrow(/inv\.yaml:9:23: undefined variable `nope`/);
+  });
+
+  it('a playbook\'s gates follow the group\'s, rendered with the playbook\'s vars under the host\'s', async () => {
+    await writeFile(
+      path.join(dir, 'playbooks/lb.yaml'),
+      'vars: { stats_port: 8404 }\nsteps: []\nhealth:\n  - name: stats\n    http: { url: "http://{{ host.address }}:{{ stats_port }}/", from: host }\n',
+    );
+    const inv = await load('  lb:\n    hosts: [lb-1]\n    playbooks: [lb]\n    health: [{ tcp: { port: 80 } }]\n');
+    const lb1 = inv.hosts.find((h) => h.name === 'lb-1')!;
+    const pb = await loadPlaybooks(lb1.playbooks, STEP_KINDS);
+    const playbooks = new Map([['lb-1', pb]]);
+    expect(wantsRollout([lb1], undefined, new Map())).toBe(true);
+    const gates = renderAllGates(inv, [lb1], playbooks).get('lb-1')!;
+    expect(gates.map((g) => [g.name, g.from, g.check.kind === 'http' ? g.check.url : ''])).toEqual([
+      ['tcp 10.0.0.1:80', 'controller', ''],
+      ['stats', 'host', 'http://10.0.0.1:8404/'],
+    ]);
+    const app1 = inv.hosts.find((h) => h.name === 'app-1')!;
+    expect(wantsRollout([app1], undefined)).toBe(false);
   });
 
   it('--serial and --max-fail', () => {

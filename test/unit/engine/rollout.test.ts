@@ -14,6 +14,7 @@ import { RecordingReporter } from '../../../src/report/recording.js';
 import { commandResource } from '../../../src/resources/command.js';
 import { fileResource } from '../../../src/resources/file.js';
 import { LocalConnection } from '../../support/local-connection.js';
+import { restoreLines } from '../../../src/report/rollout-lines.js';
 
 let root: string;
 beforeEach(async () => {
@@ -34,7 +35,7 @@ interface LocalHost {
 }
 
 /** A host whose `app.conf` becomes `content` (notifying `check`) and whose `extra.conf` is created. */
-async function localHost(name: string, content: string, opts: { gate?: string; restore?: boolean; unreachable?: boolean } = {}): Promise<LocalHost> {
+async function localHost(name: string, content: string, opts: { gate?: string; restore?: boolean; unreachable?: boolean; handler?: string } = {}): Promise<LocalHost> {
   const dir = path.join(root, name);
   await mkdir(dir);
   await writeFile(path.join(dir, 'app.conf'), 'good v1\n');
@@ -47,7 +48,7 @@ async function localHost(name: string, content: string, opts: { gate?: string; r
     name,
     steps: [file(0, path.join(dir, 'app.conf'), content), file(1, path.join(dir, 'extra.conf'), 'extra\n')],
     // The "service": refuses to (re)start unless its config says good.
-    handlers: new Map([['check', { name: 'check', kind: 'command', type: commandResource, spec: { cmd: `grep -q good ${dir}/app.conf && echo restarted >> ${dir}/handler.log` } }]]),
+    handlers: new Map([['check', { name: 'check', kind: 'command', type: commandResource, spec: { cmd: opts.handler ?? `grep -q good ${dir}/app.conf && echo restarted >> ${dir}/handler.log` } }]]),
     validateSets: new Map(),
     sudo: false,
     lockFile: path.join(dir, 'lock'),
@@ -112,6 +113,22 @@ describe('rolling apply on local hosts', () => {
     expect(order).toEqual(['start h1', 'done h1', 'start h2', 'done h2', 'start h3', 'done h3']);
     for (const r of results) expect(r.gates).toEqual([expect.objectContaining({ passed: true })]);
     for (const h of hosts) expect(await readFile(path.join(h.dir, 'app.conf'), 'utf8')).toBe('good v2\n');
+  });
+
+  it('a restore whose handler still fails: `restore failed`, loudly, with what is in place now', async () => {
+    const hosts = [await localHost('h1', 'bad v2\n', { handler: 'echo unit refuses to start >&2; exit 1' }), await localHost('h2', 'bad v2\n')];
+    const results = await runRollout(hosts.map((h) => h.host), APPLY, new RecordingReporter());
+    expect(statuses(results)).toEqual(['h1 restore failed', 'h2 not started']);
+    const report = results[0]!.restore!;
+    expect(report).toMatchObject({ ok: false, restored: [path.join(hosts[0]!.dir, 'app.conf')], removed: [path.join(hosts[0]!.dir, 'extra.conf')] });
+    expect(report.error).toBe('handler "check" failed after the files were put back: unit refuses to start');
+    expect(results[0]!.error).toMatch(/; RESTORE FAILED: handler "check" failed after the files were put back/);
+    const lines = restoreLines('h1', report);
+    expect(lines[0]).toMatch(/^h1: RESTORE FAILED \(\d+\.\d s\): handler "check" failed/);
+    expect(lines).toContain(`h1:   put back ${path.join(hosts[0]!.dir, 'app.conf')}`);
+    expect(lines[lines.length - 1]).toBe("h1:   in place now: the previous version of 2 paths; check the host by hand");
+    // the files are back even though the service is not
+    expect(await readFile(path.join(hosts[0]!.dir, 'app.conf'), 'utf8')).toBe('good v1\n');
   });
 
   it('restore: false leaves the failed host as it is; the failure still stops the rollout', async () => {
