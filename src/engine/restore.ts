@@ -16,9 +16,12 @@ export function handlersToRerun(result: HostResult): string[] {
   return [...new Set(result.handlers.map((h) => h.name))];
 }
 
-/** Whether the apply changed anything on the host (a step or a handler). */
+/**
+ * Whether the apply changed a step on the host: only then is there something of this run
+ * to put back (a handler left pending by an earlier run that fails again is not restored).
+ */
 export function hostChanged(result: HostResult): boolean {
-  return result.steps.some((s) => s.status === 'changed') || result.handlers.some((h) => h.status !== 'ok');
+  return result.steps.some((s) => s.status === 'changed');
 }
 
 export async function restoreHost(job: HostJob, holder: string, result: HostResult, gates: readonly Gate[]): Promise<{ report: RestoreReport; execs: number }> {
