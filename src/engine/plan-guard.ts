@@ -16,8 +16,12 @@ import { quote } from '../resources/sh.js';
 import { factRequests } from './host-run.js';
 import type { HostJob } from './types.js';
 
-/** Left out of the check inside the apply: the apt lists' age grows by itself. */
-const VOLATILE = new Set(['aptLists']);
+/**
+ * Facts that change by themselves, left out of plans and of the check inside the apply:
+ * the apt lists' age, and HAProxy's live runtime state (`haproxy`, `haproxyProc`: server
+ * states and processes, issue 12's runtime facts) when the probe collects it.
+ */
+const VOLATILE = new Set(['aptLists', 'haproxy', 'haproxyProc']);
 
 export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -45,7 +49,7 @@ export function factDigests(job: HostJob, withContent: boolean, stdout: string, 
   const facts = parseProbe(planProbe(factRequests(job, withContent)), stdout, nonce);
   const out: Record<string, string> = {};
   for (const [kind, v] of Object.entries(facts)) {
-    if (!(v instanceof Map)) continue;
+    if (!(v instanceof Map) || VOLATILE.has(kind)) continue;
     for (const [key, value] of v as Map<string, unknown>) out[`${kind} ${key}`] = sha256(stableJson(value));
   }
   return out;
