@@ -88,6 +88,8 @@ export function sshTarget(inv: Inventory, host: HostConfig, seen: string[] = [],
 export interface BuiltJobs {
   jobs: HostJob[];
   hosts: HostConfig[];
+  /** Each host's loaded playbooks (their `health:` gates are rendered per host). */
+  playbooks?: Map<string, Playbook>;
 }
 
 export async function buildJobs(inv: Inventory, hosts: HostConfig[], ssh: ConnectSshOptions = {}): Promise<BuiltJobs> {
@@ -96,11 +98,13 @@ export async function buildJobs(inv: Inventory, hosts: HostConfig[], ssh: Connec
   const playbooks = new Map<string, Promise<Playbook>>();
   const errors: ConfigError[] = [];
   const jobs: HostJob[] = [];
+  const byHost = new Map<string, Playbook>();
   for (const host of hosts) {
     const key = host.playbooks.join('\0');
     if (!playbooks.has(key)) playbooks.set(key, loadPlaybooks(host.playbooks, STEP_KINDS));
     try {
       const playbook = await playbooks.get(key)!;
+      byHost.set(host.name, playbook);
       const expanded = await expandHost(host, playbook, {
         templates,
         filesDir: inv.settings.filesDir,
@@ -127,7 +131,7 @@ export async function buildJobs(inv: Inventory, hosts: HostConfig[], ssh: Connec
     const unique = [...new Map(errors.map((e) => [e.shortMessage, e])).values()];
     throw unique.length === 1 ? unique[0]! : new ConfigErrors(unique);
   }
-  return { jobs, hosts };
+  return { jobs, hosts, playbooks: byHost };
 }
 
 export function lockHolder(): string {

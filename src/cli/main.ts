@@ -15,6 +15,9 @@ import { parseDuration, parseListen, watchCommand } from './watch-command.js';
 import { parseShard } from '../config/shard.js';
 import { reportMergeCommand } from './report-command.js';
 import { importAnsibleCommand } from './import-ansible-command.js';
+import { healthCommand } from './health-command.js';
+import { applyPlanCommand, planCommand, showCommand } from './plan-command.js';
+import { parseMaxFailOption, parseSerialOption } from './rollout-hosts.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -63,13 +66,16 @@ program
   .option('--check', 'only show what would change (same as `provision check`)')
   .option('--diff', 'show content diffs of changed files')
   .option('--break-lock', "stop a stale run still holding a host's lock (its controller is gone) and take the lock; a live run is never touched")
+  .option('--serial <sizes>', 'rolling apply in batches: 1, 25% or a list 1,25%,100% (overrides the groups\' serial)', parseSerialOption)
+  .option('--plan <file>', 'apply exactly this saved plan (`provision plan`): refuses the run if the code or vars changed, and any host that changed since')
+  .option('--max-fail <n>', 'failed hosts a batch may have before the rollout stops: N or N% (with --serial; default 0)', parseMaxFailOption)
   .addOption(forks)
   .addOption(json)
   .addOption(junit)
   .addOption(format)
   .addOption(verbose)
   .action(async (inventory: string, opts) => {
-    process.exitCode = opts.check ? await checkCommand(inventory, opts) : await applyCommand(inventory, opts);
+    process.exitCode = opts.check ? await checkCommand(inventory, opts) : opts.plan ? await applyPlanCommand(inventory, opts) : await applyCommand(inventory, opts);
   });
 
 program
@@ -113,6 +119,36 @@ program
   .addOption(forks)
   .action(async (inventory: string, opts) => {
     process.exitCode = await watchCommand(inventory, opts);
+  });
+
+program
+  .command('plan')
+  .description('show what apply would change (as check --diff) and save it as a plan for `apply --plan`; exit 0 written, 1 error')
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .requiredOption('-o, --output <file>', 'plan file to write (JSON, no secret values; docs/plan-format.md)')
+  .addOption(forks)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await planCommand(inventory, opts);
+  });
+
+program
+  .command('show')
+  .description('print a saved plan')
+  .argument('<file>', 'plan file')
+  .action(async (file: string) => {
+    process.exitCode = await showCommand(file);
+  });
+
+program
+  .command('health')
+  .description("run the selected hosts' health gates alone; exit 0 all passed, 1 any failed or unreachable")
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .addOption(forks)
+  .addOption(json)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await healthCommand(inventory, opts);
   });
 
 program

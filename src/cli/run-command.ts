@@ -1,17 +1,21 @@
 /** `apply` and `check`: load, expand every host, run, report, choose the exit code. */
 import { loadInventory } from '../config/inventory.js';
 import { runAll } from '../engine/run.js';
-import type { HostResult, Mode, Reporter } from '../engine/types.js';
+import { runRollout } from '../engine/rollout.js';
+import type { MaxFail, SerialEntry } from '../config/rollout-schema.js';
+import type { HostResult, Mode, PlanGuard, Reporter } from '../engine/types.js';
+import type { Inventory } from '../config/inventory.js';
 import { writeJsonReport } from '../report/json.js';
 import { ListrReporter } from '../report/listr.js';
 import { PlainReporter } from '../report/plain.js';
 import { Redactor } from '../report/redact.js';
 import { printError } from './errors.js';
 import { askMissingSecrets } from './ask-secrets.js';
-import { buildJobs, lockHolder } from './jobs.js';
+import { buildJobs, lockHolder, type BuiltJobs } from './jobs.js';
 import { writeCiReports } from './ci-reports.js';
 import { selectHosts } from './select.js';
 import type { Shard } from '../config/shard.js';
+import { rolloutHosts, wantsRollout } from './rollout-hosts.js';
 
 export interface RunCommandOptions {
   limit?: string;
@@ -25,13 +29,25 @@ export interface RunCommandOptions {
   junit?: string;
   /** `--format github`: GitHub Actions annotations after the normal output. */
   format?: 'plain' | 'github';
+  /** `--serial` / `--max-fail` (apply): a rolling apply over every selected host. */
+  serial?: SerialEntry[];
+  maxFail?: MaxFail;
 }
+
+/** Any of these makes the run exit 1. */
+const FAILED_STATUSES = new Set(['failed', 'unreachable', 'restored', 'restore failed', 'not started']);
 
 function useLiveDisplay(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.CI && process.env.TERM !== 'dumb';
 }
 
-async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): Promise<{ code: number; results?: HostResult[] }> {
+/** Saved plans hook in here (plan-command.ts): after the jobs are built, before anything connects. */
+export interface RunHooks {
+  /** May throw a ProvisionError (the run is refused); returns the guard the run uses. */
+  prepare?(inv: Inventory, built: BuiltJobs): PlanGuard | undefined;
+}
+
+export async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode, hooks: RunHooks = {}): Promise<{ code: number; results?: HostResult[]; built?: BuiltJobs; inv?: Inventory }> {
   let redactor = new Redactor([]);
   let built;
   try {
@@ -43,6 +59,9 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     built = await buildJobs(inv, hosts, {
       onNewHostKey: (k) => process.stderr.write(`${k.host}: recorded new host key ${k.fingerprint} in ${k.file}\n`),
     });
+    // Gates are rendered (and their errors reported) before anything connects.
+    const rollout = mode === 'apply' && wantsRollout(hosts, opts.serial, built.playbooks) ? rolloutHosts(inv, hosts, built.jobs, built.playbooks) : null;
+    const planGuard = hooks.prepare?.(inv, built);
     const forks = opts.forks ?? inv.settings.forks;
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
     const reporterOpts = { redactor, showDiff: Boolean(opts.diff), color, verbose: Boolean(opts.verbose) };
@@ -64,16 +83,20 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     process.on('SIGINT', onSigint);
     let results: HostResult[];
     try {
-      results = await runAll(built.jobs, { mode, withContent: Boolean(opts.diff), forks, signal: abort.signal, holder: lockHolder(), breakLock: Boolean(opts.breakLock) }, reporter);
+      const runOpts = { mode, withContent: Boolean(opts.diff), forks, signal: abort.signal, holder: lockHolder(), breakLock: Boolean(opts.breakLock), ...(planGuard ? { planGuard } : {}) };
+      results = rollout
+        ? await runRollout(rollout, { ...runOpts, ...(opts.serial ? { override: { serial: opts.serial, maxFail: opts.maxFail } } : {}) }, reporter)
+        : await runAll(built.jobs, runOpts, reporter);
     } finally {
       process.off('SIGINT', onSigint);
     }
     if (opts.json) await writeJsonReport(opts.json, results, mode, redactor);
     await writeCiReports(opts, results, built.jobs, mode, redactor);
-    if (abort.signal.aborted) return { code: 130, results };
-    if (results.some((r) => r.status === 'failed' || r.status === 'unreachable')) return { code: 1, results };
-    if (mode === 'check' && results.some((r) => r.status === 'drift')) return { code: 2, results };
-    return { code: 0, results };
+    const done = { results, built, inv };
+    if (abort.signal.aborted) return { code: 130, ...done };
+    if (results.some((r) => FAILED_STATUSES.has(r.status))) return { code: 1, ...done };
+    if (mode === 'check' && results.some((r) => r.status === 'drift')) return { code: 2, ...done };
+    return { code: 0, ...done };
   } catch (e) {
     return { code: printError(e, redactor) };
   }

@@ -25,6 +25,7 @@
  *     children           groups whose hosts also belong to this group
  *     vars               group vars (override global vars; parent groups before children)
  *     playbooks          playbook names in playbooks_dir or paths relative to the inventory
+ *     serial, max_fail, restore, health   rolling apply (see rollout-schema.ts)
  *   hosts:               NAME: {address, vars, playbooks, + connection keys}
  *     address            required: IP address or DNS name
  *   bootstrap:           `provision bootstrap` (first contact), all optional
@@ -55,6 +56,7 @@
  *                        one machine that must not exclude each other)
  */
 import { z } from 'zod';
+import { rolloutGroupShape } from './rollout-schema.js';
 
 const str = (what = 'a string') => z.string({ error: `expected ${what}` });
 const strList = z.array(str(), { error: 'expected a list of strings' });
@@ -98,6 +100,7 @@ export const groupSchema = z.strictObject({
   vars: anyMap.optional(),
   playbooks: strList.optional(),
   ...connectionShape,
+  ...rolloutGroupShape,
 });
 
 export const hostSchema = z.strictObject({

@@ -12,6 +12,7 @@ import { selectHosts } from './limit.js';
 import { displayPath, resolvePath } from './paths.js';
 import { fileProblem } from './read-text.js';
 import { findPlaybook, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
+import { resolveRollout, type HostRollout } from './rollout.js';
 import { resolveSecrets, type SecretInfo } from './secrets.js';
 import { didYouMean } from './suggest.js';
 import { BUILTIN_VARS, mergeVarPositions, mergeVars } from './vars.js';
@@ -54,6 +55,8 @@ export interface HostConfig {
   connectionKeys?: string[];
   /** Absolute playbook paths: the groups' (in `groups` order), then the host's own. */
   playbooks: string[];
+  /** Batches, health gates and restore (from the host's groups). */
+  rollout?: HostRollout;
   pos: SourcePos;
 }
 
@@ -273,6 +276,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     connection: m.connection,
     connectionKeys: m.connectionKeys,
     playbooks: m.playbooks,
+    rollout: resolveRollout(m.groups, (g) => groupCfg.get(g)!, src.posOf),
     pos: src.posOf(['hosts', name], 'key'),
   }));
 

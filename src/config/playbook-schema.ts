@@ -18,8 +18,11 @@
  *   handlers:        NAME: {KIND: BODY}, run once after all steps when notified
  *   validate_sets:   NAME: {command, paths}: files validated together before any is
  *                    installed; `command` uses `{KEY}` placeholders for `paths` entries
+ *   health:          gates of every host using this playbook, run after its handlers in a
+ *                    rolling apply and by `provision health` (see rollout-schema.ts)
  */
 import { z } from 'zod';
+import { healthSchema } from './rollout-schema.js';
 
 /** What the loader needs to know about step types (implemented by the resources registry). */
 export interface StepKinds {
@@ -55,6 +58,7 @@ export const playbookFrameSchema = z.strictObject({
   steps: z.array(z.unknown(), { error: 'expected a list of steps' }).optional(),
   handlers: z.record(z.string(), z.unknown(), { error: 'expected a map of handlers' }).optional(),
   validate_sets: z.record(z.string(), validateSetSchema, { error: 'expected a map of validation sets' }).optional(),
+  health: healthSchema.optional(),
 });
 
 /** The whole playbook schema, steps included, for editors (JSON Schema). */
@@ -67,5 +71,6 @@ export function playbookSchema(kinds: StepKinds): z.ZodType {
     steps: z.array(anyOf([includeSchema, ...stepVariants])).optional(),
     handlers: z.record(z.string(), anyOf(handlerVariants)).optional(),
     validate_sets: playbookFrameSchema.shape.validate_sets,
+    health: playbookFrameSchema.shape.health,
   });
 }

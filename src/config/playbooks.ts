@@ -5,6 +5,7 @@
  * are caught with positions before anything is rendered; values are validated per host
  * after rendering by the engine, using `posOf` and zodIssuesToConfigErrors.
  */
+import type { GateConfig } from './rollout.js';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
@@ -73,6 +74,8 @@ export interface Playbook {
   varPos?: VarPositions;
   /** Where each playbook var's name is written (the winning file's key). */
   varKeyPos?: Map<string, SourcePos>;
+  /** Health gates of every loaded file, in load order (rendered per host by the CLI). */
+  health: GateConfig[];
 }
 
 const META_SHAPE = z.strictObject(stepMetaShape);
@@ -82,6 +85,7 @@ class Loader {
   readonly files: string[] = [];
   readonly steps: StepDef[] = [];
   readonly handlers = new Map<string, HandlerDef>();
+  readonly health: GateConfig[] = [];
   /** Handlers defined but invalid (already reported): notifying them is not a second error. */
   private readonly badHandlers = new Set<string>();
   readonly validateSets = new Map<string, ValidateSet & { raw: unknown }>();
@@ -121,6 +125,7 @@ class Loader {
       for (const name of Object.keys(pb.vars ?? {})) this.varKeyPos.set(name, src.posOf(['vars', name], 'key'));
       this.addHandlers(src, abs, pb.handlers ?? {});
       this.addValidateSets(src, pb.validate_sets ?? {});
+      (pb.health ?? []).forEach((def, i) => this.health.push({ def, pos: src!.posOf(['health', i]), source: `playbook ${abs}` }));
     }
     const steps = pb.steps ?? [];
     for (let i = 0; i < steps.length; i++) {
@@ -328,5 +333,6 @@ export async function loadPlaybooks(files: string[], kinds: StepKinds): Promise<
     vars: loader.vars,
     varPos: loader.varPos,
     varKeyPos: loader.varKeyPos,
+    health: loader.health,
   };
 }

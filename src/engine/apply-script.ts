@@ -26,6 +26,7 @@ import type { ManagedFile } from '../resources/file-common.js';
 import { encodeHandlerName } from '../resources/facts/pending.js';
 import type { Change, ScriptContext } from '../resources/types.js';
 import type { HostJob, ValidateSet } from './types.js';
+import { JOURNAL_LIB, journalStart } from './journal.js';
 
 export function stagePath(dest: string, nonce: string): string {
   return path.posix.join(path.posix.dirname(dest), `.provision-${nonce}.${path.posix.basename(dest)}`);
@@ -207,6 +208,8 @@ export interface ApplyScriptOptions {
   pending?: string[];
   /** The connection can stream raw payloads after the script (see ExecOptions.payloads). */
   payloads?: boolean;
+  /** sh lines run under the lock before any step (a saved plan's fingerprint check). */
+  guard?: string | undefined;
 }
 
 export function buildApplyScript(job: HostJob, changes: Change[], nonce: string, opts: ApplyScriptOptions): ApplyScript {
@@ -219,7 +222,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   }
   const allStages: string[] = [];
   const allViews: string[] = [];
-  const parts: string[] = [SCRIPT_ENV, `umask 022`, `_M='@@${nonce}'`, `_FAILED= _STOPPED= _LOST=`, `trap '_LOST=1' PIPE`, SH_LIB, RUN_LIB, LOCK_LIB];
+  const parts: string[] = [SCRIPT_ENV, `umask 022`, `_M='@@${nonce}'`, `_FAILED= _STOPPED= _LOST=`, `trap '_LOST=1' PIPE`, SH_LIB, RUN_LIB, LOCK_LIB, JOURNAL_LIB];
 
   // Step fragments first (pure), so the trap below knows every temp path.
   const bodies: string[] = [];
@@ -292,6 +295,9 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     `_pstat $$; _mystart=$_ps; _session $$`,
     `printf '%s remote_pid=%s remote_start=%s session=%s work=%s\\n' ${quote(holder)} $$ "$_mystart" "$_sess" "$_T" > ${quote(job.lockFile)}`,
     `printf '%s start %s\\n' "$_M" "$_T"`,
+    // What this run replaces is recorded beside the lock, for an automatic restore.
+    ...(opts.guard ? [opts.guard] : []),
+    journalStart(job.lockFile, holder),
     ...(payloads.length
       ? [
           // fd 3 holds the payloads (FRAMED_SHELL); a short read means the stream was cut.

@@ -70,6 +70,8 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     // The probe only reads; an interrupted one is simply dropped.
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: [], handlers: [], error: 'interrupted before the apply: nothing was changed' });
     if (probe.connectionLost) return result({ status: 'failed', steps: [], handlers: [], error: 'connection lost during the probe; re-run to converge' });
+    const refused = opts.planGuard?.onProbe(job, probe.stdout, nonce);
+    if (refused) return result({ status: 'failed', steps: [], handlers: [], error: refused });
     let changes: Change[];
     let pending: string[];
     try {
@@ -93,7 +95,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: outcomes, handlers: [], error: 'interrupted before the apply: nothing was changed' });
 
     reporter.hostPhase(job.name, 'apply');
-    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, breakLockGraceS: opts.breakLockGraceS, pending, payloads: conn.acceptsPayloads?.() ?? false });
+    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, breakLockGraceS: opts.breakLockGraceS, pending, payloads: conn.acceptsPayloads?.() ?? false, guard: opts.planGuard?.inApply?.(job, nonce, probe.stdout) });
     const reported = new Set<string>();
     const handlers: HandlerOutcome[] = [];
     const byIndex = new Map(outcomes.map((o) => [o.index, o]));
@@ -157,6 +159,9 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     const parsed = parseApplyOutput(res.stdout, nonce);
     if (parsed.locked !== null) {
       return result({ status: 'failed', steps: outcomes, handlers, error: lockMessage(parsed.locked.split('\n')[0]!, parsed.lockState, opts.breakLock ?? false) });
+    }
+    if (res.stdout.includes(`@@${nonce} stale\n`)) {
+      return result({ status: 'failed', steps: outcomes, handlers, error: 'refused: the host changed between the probe and the apply (stale plan); nothing was changed' });
     }
     const notes = parsed.broke !== null ? [brokeNote(parsed.broke, parsed.brokeBy)] : undefined;
     const withNotes = (r: HostResult): HostResult => (notes ? { ...r, notes } : r);

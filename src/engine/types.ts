@@ -1,6 +1,7 @@
 /** What the engine consumes (resolved per-host work) and produces (results and events). */
 import type { Change, ResourceType } from '../resources/types.js';
 import type { Connection } from '../transport/connection.js';
+import type { GateResult } from './health.js';
 
 export interface ResolvedStep {
   index: number;
@@ -54,6 +55,15 @@ export interface RunOptions {
   breakLock?: boolean;
   /** How long `--break-lock` lets a stale holder clean up after SIGTERM before SIGKILL (default 30 s). */
   breakLockGraceS?: number;
+  /** Saved plans (plan-guard.ts): sees every probe; refuses a host whose facts changed. */
+  planGuard?: PlanGuard;
+}
+
+export interface PlanGuard {
+  /** After a host's probe: why this host must not be applied, or null. */
+  onProbe(job: HostJob, stdout: string, nonce: string): string | null;
+  /** sh lines the apply script runs under the lock before any step (exit 76 + `stale`). */
+  inApply?(job: HostJob, nonce: string, probeStdout: string): string;
 }
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'pending';
@@ -77,7 +87,14 @@ export interface HandlerOutcome {
  * `partial`: interrupted (Ctrl-C) after some steps ran and before others started; a
  * re-run converges. `interrupted`: interrupted before its apply began: nothing changed.
  */
-export type HostStatus = 'in-sync' | 'drift' | 'ok' | 'changed' | 'failed' | 'unreachable' | 'partial' | 'interrupted';
+export type HostStatus = 'in-sync' | 'drift' | 'ok' | 'changed' | 'failed' | 'unreachable' | 'partial' | 'interrupted' | RolloutStatus;
+
+/**
+ * Rolling applies (rollout.ts): `restored`: a handler or a health gate failed and what
+ * the run replaced was put back, healthy again; `restore failed`: that did not work;
+ * `not started`: the rollout stopped before this host's batch (nothing touched).
+ */
+export type RolloutStatus = 'restored' | 'restore failed' | 'not started';
 
 export interface HostResult {
   host: string;
@@ -93,6 +110,23 @@ export interface HostResult {
   durationMs: number;
   /** Remote execs this host cost (the round-trip budget). */
   execs: number;
+  /** Health gates run after this host's handlers (rolling applies, `provision health`). */
+  gates?: GateResult[];
+  /** The automatic restore, when one ran. */
+  restore?: RestoreReport;
+}
+
+export interface RestoreReport {
+  ok: boolean;
+  /** Paths put back as they were, and paths this run had created and that were removed. */
+  restored: string[];
+  removed: string[];
+  /** Paths that could not be put back (what is in place is this run's version). */
+  failed: string[];
+  handlers: HandlerOutcome[];
+  gates: GateResult[];
+  error?: string;
+  durationMs: number;
 }
 
 export interface Reporter {
@@ -109,4 +143,12 @@ export interface Reporter {
   handlerDone(host: string, outcome: HandlerOutcome): void;
   hostDone(result: HostResult): void;
   runDone(results: HostResult[], mode: Mode): void | Promise<void>;
+  /** Rolling applies: a batch starts (1-based number, its hosts). */
+  batchStart?(unit: string | null, batch: number, batches: number, hosts: string[]): void;
+  /** A host's health gates ran (after its handlers, or alone with `provision health`). */
+  gatesDone?(host: string, results: GateResult[]): void;
+  /** A host's automatic restore ran. */
+  restoreDone?(host: string, report: RestoreReport): void;
+  /** The rollout stopped; the hosts not started are reported with hostDone. */
+  rolloutStopped?(reason: string): void;
 }

@@ -1,7 +1,12 @@
 /** `--json FILE`: the plan or the result per host and per step, secrets masked, written atomically. */
 import { rename, writeFile } from 'node:fs/promises';
 import type { HostResult, Mode } from '../engine/types.js';
+import type { GateResult } from '../engine/health.js';
 import type { Redactor } from './redact.js';
+
+function gateJson(g: GateResult): unknown {
+  return { name: g.name, from: g.from, passed: g.passed, attempts: g.attempts, seconds: g.durationMs / 1000, detail: g.detail };
+}
 
 export function jsonReport(results: HostResult[], mode: Mode, redactor: Redactor): unknown {
   return redactor.redactDeep({
@@ -33,6 +38,8 @@ export function jsonReport(results: HostResult[], mode: Mode, redactor: Redactor
           : null,
       })),
       handlers: r.handlers,
+      ...(r.gates ? { gates: r.gates.map(gateJson) } : {}),
+      ...(r.restore ? { restore: { ...r.restore, gates: r.restore.gates.map(gateJson), seconds: r.restore.durationMs / 1000 } } : {}),
     })),
   });
 }

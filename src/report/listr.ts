@@ -6,7 +6,9 @@
  */
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Change } from '../resources/types.js';
-import type { HandlerOutcome, HostResult, Mode, Reporter, ResolvedStep, StepOutcome } from '../engine/types.js';
+import { gateLine, type GateResult } from '../engine/health.js';
+import { restoreLines } from './rollout-lines.js';
+import type { RestoreReport, HandlerOutcome, HostResult, Mode, Reporter, ResolvedStep, StepOutcome } from '../engine/types.js';
 import { planLines } from './plan-lines.js';
 import type { ReporterOptions } from './plain.js';
 import { summaryTable } from './summary.js';
@@ -32,7 +34,7 @@ export class ListrReporter implements Reporter {
             slot.task = task;
             slot.done = (r) => {
               const label = `${host}: ${r.status} (${(r.durationMs / 1000).toFixed(1)} s)`;
-              if (r.status === 'failed' || r.status === 'unreachable' || r.status === 'partial' || r.status === 'interrupted') reject(new Error(this.opts.redactor.redact(`${host}: ${r.error ?? r.status}`)));
+              if (['failed', 'unreachable', 'partial', 'interrupted', 'restored', 'restore failed', 'not started'].includes(r.status)) reject(new Error(this.opts.redactor.redact(`${host}: ${r.error ?? r.status}`)));
               else {
                 task.title = label;
                 resolve();
@@ -76,6 +78,18 @@ export class ListrReporter implements Reporter {
   handlerDone(host: string, h: HandlerOutcome): void {
     this.title(host, `handler ${h.name}`);
     if (h.status === 'failed') this.pending.get(host)?.push(`${host}: handler ${h.name} FAILED\n${(h.error ?? '').replace(/^/gm, '    ')}`);
+  }
+  gatesDone(host: string, results: GateResult[]): void {
+    this.title(host, 'health gates');
+    this.pendingOf(host).push(...results.map((g) => `${host}: ${gateLine(g)}`));
+  }
+  restoreDone(host: string, report: RestoreReport): void {
+    this.pendingOf(host).push(...restoreLines(host, report));
+  }
+  private pendingOf(host: string): string[] {
+    let p = this.pending.get(host);
+    if (!p) this.pending.set(host, (p = []));
+    return p;
   }
   hostDone(r: HostResult): void {
     this.slot(r.host).done?.(r);

@@ -3,7 +3,9 @@
  * host name, so interleaved hosts stay readable and grep-able.
  */
 import type { Change } from '../resources/types.js';
-import type { HandlerOutcome, HostResult, Mode, Reporter, ResolvedStep, StepOutcome } from '../engine/types.js';
+import type { HandlerOutcome, HostResult, Mode, Reporter, ResolvedStep, RestoreReport, StepOutcome } from '../engine/types.js';
+import { gateLine, type GateResult } from '../engine/health.js';
+import { restoreLines } from './rollout-lines.js';
 import { planLines } from './plan-lines.js';
 import type { Redactor } from './redact.js';
 import { summaryTable } from './summary.js';
@@ -64,6 +66,18 @@ export class PlainReporter implements Reporter {
   hostDone(r: HostResult): void {
     if (this.opts.verbose) this.line(r.host, `${this.at(r.host)}${r.execs} exec${r.execs === 1 ? '' : 's'} on one SSH connection`);
     this.line(r.host, `${r.status}${r.error ? `: ${r.error}` : ''} (${(r.durationMs / 1000).toFixed(1)} s)`);
+  }
+  batchStart(unit: string | null, batch: number, batches: number, hosts: string[]): void {
+    this.write(`rollout${unit ? ` ${unit}` : ''}: batch ${batch}/${batches}: ${hosts.join(', ')}\n`);
+  }
+  gatesDone(host: string, results: GateResult[]): void {
+    for (const g of results) this.line(host, gateLine(g));
+  }
+  restoreDone(host: string, report: RestoreReport): void {
+    for (const l of restoreLines(host, report)) this.write(this.opts.redactor.redact(l) + '\n');
+  }
+  rolloutStopped(reason: string): void {
+    this.write(`rollout: ${reason}\n`);
   }
   runDone(results: HostResult[], mode: Mode): void {
     this.write('\n' + this.opts.redactor.redact(summaryTable(results, mode, this.opts.color)) + '\n');

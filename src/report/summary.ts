@@ -22,14 +22,16 @@ export function summaryTable(results: HostResult[], mode: Mode, color: boolean):
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   const paint = (status: string, text: string) =>
-    status === 'failed' || status === 'unreachable' || status === 'partial'
+    status === 'failed' || status === 'unreachable' || status === 'partial' || status === 'restore failed'
       ? c.red(text)
-      : status === 'changed' || status === 'drift' || status === 'interrupted'
+      : status === 'changed' || status === 'drift' || status === 'interrupted' || status === 'restored' || status === 'not started'
         ? c.yellow(text)
         : c.green(text);
   const out = [c.bold(fmt(head)), ...rows.map((r) => paint(r[1]!, fmt(r)))];
   for (const r of results) if (r.error) out.push(c.red(`${r.host}: ${r.error}`));
   for (const r of results) for (const n of r.notes ?? []) out.push(c.yellow(`${r.host}: note: ${n}`));
+  const unsafe = results.filter((r) => r.status === 'restore failed').map((r) => r.host);
+  if (unsafe.length) out.push(c.red(c.bold(`RESTORE FAILED on ${unsafe.join(', ')}: see above for what is in place now`)));
   const partial = results.filter((r) => r.status === 'partial').map((r) => r.host);
   if (partial.length) out.push(c.red(`partial (interrupted between steps; re-run to converge): ${partial.join(', ')}`));
   return out.join('\n');

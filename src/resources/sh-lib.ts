@@ -16,6 +16,8 @@ _changed() { _C=1; _N=1; }
 # a service's own API): it reports "changed" but notifies none of its handlers.
 _changed_live() { _C=1; }
 _err() { printf '%s\n' "$*" >&2; }
+# _jsave PATH: record PATH before it is replaced (an apply's restore journal redefines it).
+_jsave() { :; }
 
 # _attrs PATH MODE OWNER GROUP: fix mode/owner/group when they differ (empty = unmanaged).
 _attrs() {
@@ -67,13 +69,14 @@ _put() {
 # _commit DEST STAGE BACKUP: back up DEST (name ends in ~: ignored by sudo, dnsmasq, HAProxy
 # and systemd drop-in dirs) and rename STAGE over it.
 _commit() {
+  _jsave "$1" || return 1
   if [ "$3" = 1 ] && [ -f "$1" ]; then cp -p -- "$1" "$1.$(date +%Y%m%dT%H%M%S).provision~" || return 1; fi
   mv -f -- "$2" "$1" || { rm -f -- "$2"; return 1; }
 }
 
 # _absent PATH: remove a file, symlink or directory tree.
 _absent() {
-  if [ -e "$1" ] || [ -L "$1" ]; then rm -rf -- "$1" || return 1; _changed; fi
+  if [ -e "$1" ] || [ -L "$1" ]; then _jsave "$1" || return 1; rm -rf -- "$1" || return 1; _changed; fi
 }
 
 # _dir PATH MODE OWNER GROUP
@@ -100,6 +103,7 @@ _line() {
   if [ ! -e "$1" ]; then
     [ "$2" = absent ] && return 0
     [ "$3" = 1 ] || { _err "$1 does not exist (set create: true to create it)"; return 1; }
+    _jsave "$1" || return 1
     printf '%s\n' "$6" > "$4" && mv -f -- "$4" "$1" || { rm -f -- "$4"; return 1; }
     _changed; return 0
   fi
@@ -113,6 +117,7 @@ _line() {
     }' "$1" > "$4" || { rm -f -- "$4"; return 1; }
   if cmp -s -- "$1" "$4"; then rm -f -- "$4"; return 0; fi
   chmod --reference="$1" -- "$4" 2>/dev/null; chown --reference="$1" -- "$4" 2>/dev/null
+  _jsave "$1" || { rm -f -- "$4"; return 1; }
   mv -f -- "$4" "$1" || { rm -f -- "$4"; return 1; }
   _changed
 }

@@ -53,8 +53,11 @@ export async function startStackLab(opts: {
   log: (line: string) => void;
   tomcats?: number;
   payments?: number;
+  /** Load balancers lb-1 .. lb-N (default 2), all in the `lb` group. */
+  lbs?: number;
 }): Promise<StackLab> {
-  const lab = await startLab({ hosts: ['lb-1', 'lb-2'], log: opts.log });
+  const lbNames = Array.from({ length: opts.lbs ?? 2 }, (_, i) => `lb-${i + 1}`);
+  const lab = await startLab({ hosts: lbNames, log: opts.log });
   let server: StaticServer | undefined;
   try {
     const backends: TestHost[] = [];
@@ -79,6 +82,7 @@ export async function startStackLab(opts: {
     doc.setIn(['vars', 'consul_template_sha256'], zips.consulTemplate.sha256);
     doc.setIn(['vars', 'consul_retry_join'], lab.hosts.map((h) => h.address));
     for (const h of lab.hosts) doc.setIn(['hosts', h.name, 'address'], h.address);
+    doc.setIn(['groups', 'lb', 'hosts'], lbNames);
     const inventoryDir = path.join(lab.runDir, 'inventory');
     await mkdir(inventoryDir, { recursive: true });
     const inventoryPath = path.join(inventoryDir, 'demo.yaml');

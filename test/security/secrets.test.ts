@@ -175,6 +175,19 @@ describe('a secret never leaves the file it belongs in', () => {
     expect(r.stdout).toContain(`token = "${MASK}"`);
   });
 
+  it('a saved plan of that drift names the secret it depends on, holds no value, is 0600; show prints it', async () => {
+    const r = await run('plan', ['plan', 'inventory/site.yaml', '-o', 'plan.json']);
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout).toContain(`token = "${MASK}"`);
+    expect((await stat(path.join(dir, 'plan.json'))).mode & 0o777).toBe(0o600);
+    const plan = JSON.parse(await readFile(path.join(dir, 'plan.json'), 'utf8')) as { hosts: { secrets: string[]; changes: { payload_sha256: string }[] }[] };
+    expect(plan.hosts[0]!.secrets).toEqual(['canary']);
+    expect(plan.hosts[0]!.changes[0]!.payload_sha256).toMatch(/^[0-9a-f]{64}$/);
+    const shown = await run('show', ['show', 'plan.json']);
+    expect(shown.code, shown.output).toBe(0);
+    expect(shown.stdout).toContain('depends on secrets: canary (values not stored)');
+  });
+
   it('apply repairs the drift with a backup whose name holds no secret; the file stays 0600', async () => {
     const r = await run('repair', ['apply', 'inventory/site.yaml', '--diff', '--json', 'repair.json']);
     expect(r.code, r.output).toBe(0);
@@ -233,7 +246,7 @@ describe('a secret never leaves the file it belongs in', () => {
 
   it('no output, JSON report, file name, sshd log line or process argument ever held the canary', async () => {
     clearInterval(sampler);
-    for (const f of ['apply.json', 'check.json', 'repair.json', 'failing.json']) {
+    for (const f of ['apply.json', 'check.json', 'plan.json', 'repair.json', 'failing.json']) {
       const text = await readFile(path.join(dir, f), 'utf8');
       expect(text.length).toBeGreaterThan(0);
       outputs.push({ what: f, text });

@@ -1,0 +1,98 @@
+/**
+ * Gates checked on the host, as one POSIX sh snippet (pure) and the parser of its framed
+ * output. Every host-side gate of a host runs in the same exec, one after another, each
+ * with its own retry loop on the host (no round trip per attempt). Time is read from
+ * /proc/uptime with the `read` builtin: no process per measurement.
+ *   http     curl (status with -w, the body matched with grep -E: POSIX ERE)
+ *   tcp      bash's /dev/tcp under `timeout`
+ *   command  sh -c under `timeout` (what is left of the deadline); exit 0 passes
+ */
+import { SCRIPT_ENV } from '../resources/facts/index.js';
+import { quote } from '../resources/sh.js';
+import type { Gate, GateResult } from './health.js';
+
+const GATE_LIB = String.raw`
+_cs() {
+  read -r _now _x < /proc/uptime
+  _now=${"$"}{_now%.*}${"$"}{_now#*.}
+  _now=${"$"}{_now#"${"$"}{_now%%[!0]*}"}
+  : "${"$"}{_now:=0}"
+}
+# _gate INDEX RETRIES INTERVAL_S INTERVAL_CS DEADLINE_CS: runs _g until it passes.
+_gate() {
+  _cs; _g0=$_now; _n=0
+  while :; do
+    _n=$((_n + 1)); _cs; _left=$(( ($5 - (_now - _g0) + 99) / 100 )); [ "$_left" -ge 1 ] || _left=1
+    if _g "$_left" </dev/null >"$_G/o" 2>&1; then _res=pass; break; fi
+    _res=fail
+    [ "$_n" -gt "$2" ] && break
+    _cs; [ $((_now - _g0 + $4)) -gt "$5" ] && break
+    sleep "$3"
+  done
+  _cs
+  printf '%s gate %s %s %s %s\n' "$_M" "$1" "$_res" "$_n" "$((_now - _g0))"
+  tail -c 1000 "$_G/o" | base64 -w0; printf '\n'
+}
+`;
+
+function seconds(n: number): string {
+  return String(Math.max(1, Math.ceil(n)));
+}
+
+function gateBody(g: Gate): string {
+  const c = g.check;
+  if (c.kind === 'http') {
+    const body = c.body === undefined
+      ? ''
+      : `\ngrep -Eq -e ${quote(c.body)} "$_G/b" || { echo "status $_code, body does not match /"${quote(c.body)}"/"; return 1; }`;
+    return [
+      `_code=$(curl -sS -o "$_G/b" -w '%{http_code}' --max-time ${seconds(c.timeoutS)} -- ${quote(c.url)}) || return 1`,
+      `[ "$_code" = ${c.status} ] || { echo "status $_code, expected ${c.status}"; return 1; }${body}`,
+      `echo "status $_code"`,
+    ].join('\n');
+  }
+  if (c.kind === 'tcp') {
+    return `timeout ${seconds(c.timeoutS)} bash -c ': < "/dev/tcp/$1/$2"' _ ${quote(c.address)} ${c.port} 2>/dev/null || { echo "no connection to "${quote(`${c.address}:${c.port}`)}; return 1; }\necho connected`;
+  }
+  return `timeout -k 2 "$1" sh -c ${quote(c.command)}`;
+}
+
+/** The snippet running `gates` (indexes are positions in `all`); needs `_M` and `_G`. */
+export function gateSnippet(all: readonly Gate[], only: (g: Gate) => boolean = (g) => g.from === 'host'): string {
+  const parts = [GATE_LIB];
+  all.forEach((g, i) => {
+    if (!only(g)) return;
+    const interval = Math.max(0, g.intervalS);
+    parts.push(`_g() {\n${gateBody(g)}\n}\n_gate ${i} ${g.retries} ${interval} ${Math.round(interval * 100)} ${Math.round(g.deadlineS * 100)}`);
+  });
+  return parts.join('\n');
+}
+
+/** A whole script running the host-side gates of `gates` (for `provision health` and after an apply). */
+export function hostGatesScript(gates: readonly Gate[], nonce: string): string {
+  return [
+    '{',
+    SCRIPT_ENV,
+    `_M='@@${nonce}'`,
+    `_G=$(mktemp -d /tmp/.provision-gates.XXXXXX) || exit 70`,
+    `trap 'rm -rf -- "$_G"' EXIT`,
+    gateSnippet(gates),
+    '}',
+  ].join('\n');
+}
+
+/** Results of the host-side gates; a gate with no line (the script was cut) failed. */
+export function parseGateOutput(stdout: string, nonce: string, gates: readonly Gate[]): Map<number, GateResult> {
+  const marker = `@@${nonce} gate `;
+  const out = new Map<number, GateResult>();
+  const lines = stdout.split('\n');
+  lines.forEach((line, i) => {
+    if (!line.startsWith(marker)) return;
+    const [index, res, attempts, cs] = line.slice(marker.length).split(' ');
+    const gate = gates[Number(index)];
+    if (!gate) return;
+    const detail = Buffer.from(lines[i + 1] ?? '', 'base64').toString('utf8').trim().split('\n').slice(-3).join(' | ');
+    out.set(Number(index), { name: gate.name, from: 'host', passed: res === 'pass', attempts: Number(attempts), durationMs: Number(cs) * 10, detail });
+  });
+  return out;
+}
