@@ -33,6 +33,25 @@ async function dnsmasq(host: TestHost): Promise<{ pid: string; start: number }> 
   return { pid, start };
 }
 
+const CT = '/etc/consul-template.d/config.hcl';
+const FAIL_DROPIN = '/run/systemd/system/consul-template.service.d/50-reload-fails.conf';
+
+/** A unit's times and reload result, as systemd records them. */
+async function unitTimes(host: TestHost, unit: string): Promise<{ pid: string; start: number; change: number; reload: string }> {
+  const out = await sh(host, `systemctl show --timestamp=unix -p ExecMainPID,ExecMainStartTimestamp,StateChangeTimestamp,ReloadResult ${unit}`);
+  const get = (k: string) => new RegExp(`^${k}=@?(.*)$`, 'm').exec(out)?.[1] ?? '';
+  return { pid: get('ExecMainPID'), start: Number(get('ExecMainStartTimestamp')), change: Number(get('StateChangeTimestamp')), reload: get('ReloadResult') };
+}
+
+/** Edit a file by hand and put its content back once the host clock is past `after` + 3 s; its new mtime. */
+async function editAndPutBack(host: TestHost, file: string, after: number): Promise<number> {
+  await sh(host, `while [ "$(date +%s)" -le ${after + 3} ]; do sleep 0.5; done`);
+  const sum = await sh(host, `sha256sum ${file}`);
+  await sh(host, `cp ${file} /root/orig && echo '# hand edit' >> ${file} && cp /root/orig ${file}`);
+  expect(await sh(host, `sha256sum ${file}`), 'content put back').toBe(sum);
+  return Number(await sh(host, `stat -c %Y ${file}`));
+}
+
 const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
 
 interface JsonHost {
@@ -92,7 +111,7 @@ describe('restart pending: a service runs files older than the ones it is given'
     expect(step.change?.reason).toBe(line);
     expect(step.change?.attrs).toEqual([{ field: `dnsmasq.service loaded ${CONF}`, before: iso(before.start), after: iso(mtime) }]);
     // The other load balancer was not touched: in sync, and nothing else on this one drifted.
-    expect(hosts.get(stack.lbs[1]!.name)?.status).toBe('in-sync');
+    expect(hosts.get(stack.lbs[1]!.name)?.status, check.output).toBe('in-sync');
     expect(h.steps.filter((s) => s.change).map((s) => s.name)).toEqual([STEP]);
     // check changed nothing: the same dnsmasq process runs.
     expect((await dnsmasq(lb)).pid).toBe(before.pid);
@@ -117,5 +136,54 @@ describe('restart pending: a service runs files older than the ones it is given'
     expect(await sh(lb, 'systemctl is-active dnsmasq.service')).toBe('active');
     const check = await provision('check', stack.inventoryPath);
     expect(check.code, check.output).toBe(0);
+  }, 600_000);
+
+  it('4. a reload-capable unit: a file changed after the last reload is reload pending; apply reloads (same pid)', async () => {
+    const lb2 = stack.lbs[1]!;
+    await sh(lb2, 'systemctl reload consul-template.service');
+    const reloaded = await unitTimes(lb2, 'consul-template.service');
+    expect(reloaded.reload).toBe('success');
+    const mtime = await editAndPutBack(lb2, CT, reloaded.change);
+    const check = await provision('check', stack.inventoryPath, '--limit', lb2.name);
+    expect(check.code, check.output).toBe(2);
+    expect(check.output).toContain(
+      `reload pending: ${CT} changed at ${iso(mtime)}, consul-template.service last reloaded at ${iso(reloaded.change)} (repair: handler "reload consul-template")`,
+    );
+    const json = path.join(stack.lab.runDir, 'reload-pending-apply.json');
+    const r = await provision('apply', stack.inventoryPath, '--limit', lb2.name, '--json', json);
+    expect(r.code, r.output).toBe(0);
+    const h = (await report(json)).get(lb2.name)!;
+    expect(h.handlers, r.output).toEqual([{ name: 'reload consul-template', status: 'changed' }]);
+    expect(h.execs).toBeLessThanOrEqual(2);
+    const after = await unitTimes(lb2, 'consul-template.service');
+    expect(after.pid, 'a reload, not a restart').toBe(reloaded.pid);
+    expect(after.change).toBeGreaterThanOrEqual(mtime);
+    expect((await provision('check', stack.inventoryPath)).code).toBe(0);
+  }, 600_000);
+
+  it('5. a reload that failed after the file changed is drift, although systemd moved the unit\'s state time past the file', async () => {
+    const lb2 = stack.lbs[1]!;
+    // The unit's reload now fails (as a reload whose validation rejects the new file would).
+    await sh(lb2, `mkdir -p ${path.posix.dirname(FAIL_DROPIN)} && printf '[Service]\\nExecReload=\\nExecReload=/bin/false\\n' > ${FAIL_DROPIN} && systemctl daemon-reload`);
+    const before = await unitTimes(lb2, 'consul-template.service');
+    const mtime = await editAndPutBack(lb2, CT, before.change);
+    await sh(lb2, `while [ "$(date +%s)" -le ${mtime + 3} ]; do sleep 0.5; done`);
+    const failed = await stack.lab.ssh(lb2, 'systemctl reload consul-template.service', { allowFail: true });
+    expect(failed.exitCode).not.toBe(0);
+    const t = await unitTimes(lb2, 'consul-template.service');
+    expect(t.reload).toBe('exit-code');
+    expect(t.change, 'the failed reload still moved StateChangeTimestamp').toBeGreaterThan(mtime + 2);
+    const check = await provision('check', stack.inventoryPath, '--limit', lb2.name);
+    expect(check.code, check.output).toBe(2);
+    expect(check.output).toContain(
+      `reload pending: ${CT} changed at ${iso(mtime)}, consul-template.service started at ${iso(t.start)} (its last reload failed: exit-code)`,
+    );
+    // The cause is fixed; apply's reload handler now succeeds and the drift is gone.
+    await sh(lb2, `rm -f ${FAIL_DROPIN} && systemctl daemon-reload`);
+    const r = await provision('apply', stack.inventoryPath, '--limit', lb2.name);
+    expect(r.code, r.output).toBe(0);
+    expect((await unitTimes(lb2, 'consul-template.service')).reload).toBe('success');
+    const again = await provision('check', stack.inventoryPath);
+    expect(again.code, again.output).toBe(0);
   }, 600_000);
 });
