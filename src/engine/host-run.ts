@@ -11,6 +11,7 @@ import { quote } from '../resources/sh.js';
 import type { Connection } from '../transport/connection.js';
 import { buildApplyScript, pendingDir } from './apply-script.js';
 import { parseApplyOutput } from './apply-output.js';
+import { loadPendingChanges, loadPendingRequests, withLoadPending } from './load-pending.js';
 import type { HandlerOutcome, HostJob, HostResult, Reporter, RunOptions, StepOutcome } from './types.js';
 
 export function newNonce(): string {
@@ -23,7 +24,7 @@ function firstLine(text: string): string {
 
 /** Facts of every step, plus old contents of managed files when diffs are wanted. */
 export function factRequests(job: HostJob, withContent: boolean): FactRequest[] {
-  const reqs = job.steps.flatMap((s) => s.type.facts(s.spec));
+  const reqs = [...job.steps.flatMap((s) => s.type.facts(s.spec)), ...loadPendingRequests(job)];
   if (job.handlers.size) reqs.push({ kind: 'pending', path: pendingDir(job.lockFile) });
   if (withContent) {
     for (const r of [...reqs]) if (r.kind === 'sha256') reqs.push({ kind: 'content', path: r.path });
@@ -38,7 +39,8 @@ export function diffAll(job: HostJob, facts: ReturnType<typeof parseProbe>, with
     const c = s.type.diff(s.spec, facts, { step: s.index, withContent });
     if (c) changes.push(c);
   }
-  return changes;
+  // Files in sync that a running service loaded before their last change (restart pending).
+  return [...changes, ...loadPendingChanges(job, facts, changes)].sort((a, b) => a.step - b.step);
 }
 
 export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter): Promise<HostResult> {
@@ -95,7 +97,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: outcomes, handlers: [], error: 'interrupted before the apply: nothing was changed' });
 
     reporter.hostPhase(job.name, 'apply');
-    const script = buildApplyScript(job, changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, breakLockGraceS: opts.breakLockGraceS, pending, payloads: conn.acceptsPayloads?.() ?? false, guard: opts.planGuard?.inApply?.(job, nonce, probe.stdout) });
+    const script = buildApplyScript(withLoadPending(job, changes), changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, breakLockGraceS: opts.breakLockGraceS, pending, payloads: conn.acceptsPayloads?.() ?? false, guard: opts.planGuard?.inApply?.(job, nonce, probe.stdout) });
     const reported = new Set<string>();
     const handlers: HandlerOutcome[] = [];
     const byIndex = new Map(outcomes.map((o) => [o.index, o]));

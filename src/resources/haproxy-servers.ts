@@ -109,6 +109,9 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
   schema,
   id: (s) => `haproxy_servers ${s.socket}`,
   check: duplicateServer,
+  // Reload and restart pending come from `show proc` (exact, and a failed HAProxy reload
+  // leaves the unit active): the generic systemd comparison stays out of the way.
+  loadWatched: (s) => (s.master_socket ? [s.unit] : []),
   facts: (s) => [
     { kind: 'haproxy', path: s.socket },
     { kind: 'content', path: s.state_file },

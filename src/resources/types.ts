@@ -115,6 +115,11 @@ export interface ResourceType<S = any> {
    * the action unconditionally. Pure.
    */
   handler?(spec: S, ctx: ScriptContext): string;
+  /**
+   * Units whose "reload/restart pending" this step reports itself (engine/load-pending.ts
+   * then leaves them alone), e.g. haproxy_servers through HAProxy's master CLI.
+   */
+  loadWatched?(spec: S): string[];
   /** Validation the schema cannot express (cross-field rules); returns an error message. */
   check?(spec: S): string | null;
 }

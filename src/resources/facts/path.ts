@@ -13,14 +13,15 @@ function list(keys: string[]): string {
 export const statCollector: FactCollector<PathStat | null> = {
   kind: 'stat',
   // -maxdepth 0 with absolute paths: find never recurses and never mistakes a path for an
-  // option. %m is the octal mode without leading zeros, %l the link target.
-  script: (keys) => `find ${list(keys)} -maxdepth 0 -printf '%y %m %u %g %s\\0%p\\0%l\\0'`,
+  // option. %m is the octal mode without leading zeros, %l the link target, %T@ the
+  // modification time (restart pending: engine/load-pending.ts).
+  script: (keys) => `find ${list(keys)} -maxdepth 0 -printf '%y %m %u %g %s %T@\\0%p\\0%l\\0'`,
   parse(output, keys) {
     const out = new Map<string, PathStat | null>(keys.map((k) => [k, null]));
     const parts = output.split('\0');
     for (let i = 0; i + 2 < parts.length; i += 3) {
       const [head, path, target] = [parts[i]!, parts[i + 1]!, parts[i + 2]!];
-      const [type, mode, owner, group, size] = head.replace(/^\n/, '').split(' ');
+      const [type, mode, owner, group, size, mtime] = head.replace(/^\n/, '').split(' ');
       if (!type || !mode) continue;
       out.set(path, {
         type,
@@ -29,6 +30,7 @@ export const statCollector: FactCollector<PathStat | null> = {
         group: group ?? '',
         size: Number(size),
         target: type === 'l' ? target : null,
+        ...(mtime ? { mtime: Math.floor(Number(mtime)) } : {}),
       });
     }
     return out;

@@ -20,6 +20,8 @@ export interface PathStat {
   size: number;
   /** Symlink target (only for type l). */
   target: string | null;
+  /** Modification time, whole seconds since the epoch (absent in old recordings). */
+  mtime?: number;
 }
 
 export interface PackageState {
@@ -36,6 +38,12 @@ export interface UnitState {
   unitFileState: string; // enabled, disabled, static, masked, '' when not found
   fragmentPath: string;
   dropInPaths: string[];
+  /** When the main process started (seconds since the epoch); absent when never started. */
+  mainStart?: number;
+  /** Last change of ActiveState/SubState: for an active unit, its start or its last reload. */
+  stateChange?: number;
+  /** `success`, or why the last `systemctl reload` failed (`exit-code`, `timeout`...). */
+  reloadResult?: string;
 }
 
 export interface PasswdEntry {

@@ -4,12 +4,20 @@
  * (LoadState=not-found). Blocks are matched to keys by position, because an alias shows
  * the Id of the unit it points to (`sshd.service` -> `Id=ssh.service`); when the block
  * count is off (systemctl failed half way, no systemd at all) they are matched by Id and
- * the rest are reported not-found.
+ * the rest are reported not-found. The start and reload times (restart pending,
+ * engine/load-pending.ts) come in the same call: `--timestamp=unix` prints `@SECONDS`
+ * (systemd 248+; docs/restart-pending.md).
  */
 import { quoteAll } from '../sh.js';
 import type { FactCollector, UnitState } from './types.js';
 
-const PROPS = 'Id,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,DropInPaths';
+const PROPS = 'Id,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,DropInPaths,ExecMainStartTimestamp,StateChangeTimestamp,ReloadResult';
+
+/** `@1795927940` -> 1795927940; empty (never started) or any other form -> undefined. */
+export function parseUnixTimestamp(text: string | undefined): number | undefined {
+  const m = /^@(\d+)$/.exec(text ?? '');
+  return m ? Number(m[1]) : undefined;
+}
 
 export function notFoundUnit(id: string): UnitState {
   return { id, loadState: 'not-found', activeState: 'inactive', subState: 'dead', unitFileState: '', fragmentPath: '', dropInPaths: [] };
@@ -33,12 +41,15 @@ function toState(key: string, p: Record<string, string>): UnitState {
     unitFileState: p.UnitFileState ?? '',
     fragmentPath: p.FragmentPath ?? '',
     dropInPaths: (p.DropInPaths ?? '').split(' ').filter((s) => s !== ''),
+    mainStart: parseUnixTimestamp(p.ExecMainStartTimestamp),
+    stateChange: parseUnixTimestamp(p.StateChangeTimestamp),
+    reloadResult: p.ReloadResult || undefined,
   };
 }
 
 export const unitCollector: FactCollector<UnitState> = {
   kind: 'unit',
-  script: (keys) => (keys.length ? `systemctl show --no-pager -p ${PROPS} -- ${quoteAll(keys)}` : ':'),
+  script: (keys) => (keys.length ? `systemctl show --no-pager --timestamp=unix -p ${PROPS} -- ${quoteAll(keys)}` : ':'),
   parse(output, keys) {
     const blocks = output
       .split(/\n[ \t]*\n/)

@@ -7,7 +7,7 @@ const KEYS = ['haproxy.service', 'consul.service', 'dnsmasq.service', 'sshd.serv
 describe('unitCollector', () => {
   it('emits one systemctl show for every unit', () => {
     expect(unitCollector.script(['a.service', 'b c.service'])).toBe(
-      "systemctl show --no-pager -p Id,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,DropInPaths -- a.service 'b c.service'",
+      "systemctl show --no-pager --timestamp=unix -p Id,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,DropInPaths,ExecMainStartTimestamp,StateChangeTimestamp,ReloadResult -- a.service 'b c.service'",
     );
     expect(unitCollector.script([])).toBe(':');
   });
