@@ -6,7 +6,7 @@
  * overlays, systemd-nspawn); installs its Debian packages when missing.
  */
 import { spawn } from 'node:child_process';
-import { ensureHarnessPackages, cleanupStaleLabs } from './hosts/harness.js';
+import { ensureControllerPackages, cleanupStaleLabs } from './hosts/harness.js';
 import { startStackLab, type StackLab } from './e2e/stack-lab.js';
 import { CLI } from './support/cli.js';
 
@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     process.stderr.write('the demo boots containers with systemd-nspawn and network namespaces: run it as root\n');
     return 1;
   }
-  await ensureHarnessPackages();
+  ensureControllerPackages({ log: say });
   await cleanupStaleLabs(say);
   say('booting 2 load balancers and 3 backends (the base image is built once and cached)');
   let stack: StackLab | undefined;
