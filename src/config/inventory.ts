@@ -13,6 +13,7 @@ import { displayPath, resolvePath } from './paths.js';
 import { findPlaybook, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
 import { resolveSecrets } from './secrets.js';
 import { didYouMean } from './suggest.js';
+import { varOrigins, type VarOrigins } from './var-origins.js';
 import { BUILTIN_VARS, mergeVars } from './vars.js';
 import { YamlSource } from './yaml-source.js';
 import { validKeysAt } from './zod-shape.js';
@@ -42,6 +43,8 @@ export interface HostConfig {
   groups: string[];
   /** Merged inventory vars with built-ins and secrets (playbook defaults not applied). */
   vars: Record<string, unknown>;
+  /** Where each of `vars` (built-ins aside) is defined: its winning layer's value. */
+  varOrigins?: VarOrigins;
   connection: ConnectionConfig;
   /**
    * Connection keys written in the inventory for this host (any layer), e.g. `user`:
@@ -207,11 +210,20 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
 
   // Per-host merge.
   const groupCfg = new Map(groupEntries);
-  const merged = new Map<string, { vars: Record<string, unknown>; connection: ConnectionConfig; connectionKeys: string[]; playbooks: string[]; groups: string[] }>();
+  const merged = new Map<string, { vars: Record<string, unknown>; origins: VarOrigins; connection: ConnectionConfig; connectionKeys: string[]; playbooks: string[]; groups: string[] }>();
   const secretVars = Object.fromEntries(secrets.values);
   for (const [name, h] of Object.entries(inv.hosts)) {
     const groups = graph.groupsOf.get(name) ?? [];
     const vars = mergeVars(inv.vars, ...groups.map((g) => groupCfg.get(g)!.vars), h.vars, secretVars);
+    const origins = varOrigins(
+      [
+        { path: ['vars'], vars: inv.vars },
+        ...groups.map((g) => ({ path: ['groups', g, 'vars'], vars: groupCfg.get(g)!.vars })),
+        { path: ['hosts', name, 'vars'], vars: h.vars },
+        { path: ['secrets'], vars: secretVars },
+      ],
+      src.posOf,
+    );
     const connection = mergeConnection([inv.defaults, ...groups.map((g) => groupCfg.get(g)!), h], dir, env);
     const playbooks: string[] = [];
     for (const ref of [...groups.flatMap((g) => groupCfg.get(g)!.playbooks ?? []), ...(h.playbooks ?? [])]) {
@@ -219,7 +231,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
       if (!playbooks.includes(f)) playbooks.push(f);
     }
     const connectionKeys = writtenConnectionKeys([inv.defaults, ...groups.map((g) => groupCfg.get(g)!), h]);
-    merged.set(name, { vars, connection, connectionKeys, playbooks, groups });
+    merged.set(name, { vars, origins, connection, connectionKeys, playbooks, groups });
   }
 
   const jumpErrors: ConfigError[] = [];
@@ -251,6 +263,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     address: inv.hosts[name]!.address,
     groups: m.groups,
     vars: { ...m.vars, host: { name, address: inv.hosts[name]!.address, groups: [...m.groups] }, inventory: inventoryVar },
+    varOrigins: m.origins,
     connection: m.connection,
     connectionKeys: m.connectionKeys,
     playbooks: m.playbooks,

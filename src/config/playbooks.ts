@@ -12,6 +12,7 @@ import { displayPath } from './paths.js';
 import { findPlaybook, isPlaybookPath, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
 import { includeSchema, INCLUDE_KEYS, playbookFrameSchema, STEP_META_KEYS, stepMetaShape, type StepKinds } from './playbook-schema.js';
 import { didYouMean } from './suggest.js';
+import { varOrigins, type VarOrigins } from './var-origins.js';
 import { YamlSource, type PosOf, type YamlPath } from './yaml-source.js';
 import { unknownKeys, validKeysAt } from './zod-shape.js';
 import { zodIssuesToConfigErrors } from './zod-issues.js';
@@ -67,6 +68,8 @@ export interface Playbook {
   validateSets: Map<string, ValidateSet>;
   /** Playbook default vars, merged in load order (later files win per top-level name). */
   vars: Record<string, unknown>;
+  /** Where each of `vars` is defined. */
+  varOrigins?: VarOrigins;
 }
 
 const META_SHAPE = z.strictObject(stepMetaShape);
@@ -80,6 +83,7 @@ class Loader {
   private readonly badHandlers = new Set<string>();
   readonly validateSets = new Map<string, ValidateSet & { raw: unknown }>();
   readonly vars: Record<string, unknown> = {};
+  readonly varOrigins: Record<string, SourcePos> = {};
   private readonly notifies: { names: string[]; posOf: (i: number) => SourcePos }[] = [];
   private readonly cache = new Map<string, YamlSource>();
 
@@ -109,6 +113,7 @@ class Loader {
     const pb = frame.data;
     if (firstTime) {
       Object.assign(this.vars, pb.vars ?? {});
+      Object.assign(this.varOrigins, varOrigins([{ path: ['vars'], vars: pb.vars }], src.posOf));
       this.addHandlers(src, abs, pb.handlers ?? {});
       this.addValidateSets(src, pb.validate_sets ?? {});
     }
@@ -316,5 +321,6 @@ export async function loadPlaybooks(files: string[], kinds: StepKinds): Promise<
     handlers: loader.handlers,
     validateSets: new Map([...loader.validateSets].map(([k, { command, paths, pos }]) => [k, { command, paths, pos }])),
     vars: loader.vars,
+    varOrigins: loader.varOrigins,
   };
 }
