@@ -152,7 +152,7 @@ describe('runHost with real sh', () => {
     await mkdir(dir);
     await writeFile(path.join(dir, 'existing.cfg'), 'use backend_b\n');
     // "valid" = every `use X` in conf.d names a backend defined in main.cfg
-    const command = `for f in {confd}/*.cfg; do b=$(sed -n 's/^use //p' "$f"); grep -qx "backend $b" {main} || { echo "unknown backend $b in $f"; exit 1; }; done`;
+    const command = `for f in {confd}/*.cfg; do b=$(sed -n 's/^use //p' "$f"); grep -qx "backend $b" {main} || { echo "unknown backend $b in $f, checked against "{main}; exit 1; }; done`;
     const sets = new Map<string, ValidateSet>([['demo', { name: 'demo', command, paths: { main, confd: dir } }]]);
     const mk = (mainText: string, newText: string) => [
       step(0, fileResource, { dest: main, content: mainText, validate_set: 'demo' }, { validateSet: 'demo' }),
@@ -160,7 +160,9 @@ describe('runHost with real sh', () => {
     ];
     const bad = await runHost(job(mk('backend backend_a\n', 'use backend_a\n'), new LocalConnection(), { validateSets: sets }), APPLY, new RecordingReporter());
     expect(bad.status).toBe('failed');
-    expect(bad.steps[1]!.error).toContain('unknown backend backend_b');
+    // The validator read the staged copies; the message names the real files.
+    expect(bad.steps[1]!.error).toContain(`unknown backend backend_b in ${dir}/existing.cfg, checked against ${main}`);
+    expect(bad.steps[1]!.error).not.toContain('.provision-');
     expect(bad.steps[0]!.status).toBe('failed');
     await expect(stat(main)).rejects.toThrow();
     expect((await readdir(dir)).sort()).toEqual(['existing.cfg']);
