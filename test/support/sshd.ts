@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshTarget } from '../../src/transport/connection.js';
 import { ensureControllerPackages } from '../hosts/packages.js';
+import { WORK } from './budget.js';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -243,7 +244,8 @@ export function targetFor(fx: SshdFixture, overrides: Partial<SshTarget> = {}): 
     useAgent: false,
     knownHostsFiles: [fx.knownHostsPath],
     hostKeyPolicy: 'strict',
-    connectTimeoutMs: 5000,
+    // A loopback sshd on a busy 2-core machine: the budget of one connection, not a speed bound.
+    connectTimeoutMs: WORK.sshConnect,
     keepaliveIntervalMs: 0,
     ...overrides,
   };
