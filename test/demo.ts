@@ -10,7 +10,9 @@ import { ensureControllerPackages, cleanupStaleLabs } from './hosts/harness.js';
 import { startStackLab, type StackLab } from './e2e/stack-lab.js';
 import { CLI } from './support/cli.js';
 
-const say = (line: string) => process.stdout.write(`\x1b[1m==>\x1b[0m ${line}\n`);
+/** Bold `==>` on a terminal only, as provision itself colours: never with NO_COLOR or into a pipe. */
+const bold = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+const say = (line: string) => process.stdout.write(`${bold ? '\x1b[1m==>\x1b[0m' : '==>'} ${line}\n`);
 
 function provision(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {

@@ -26,7 +26,10 @@ function useLiveDisplay(): boolean {
 async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): Promise<{ code: number; results?: HostResult[] }> {
   let redactor = new Redactor([]);
   let built;
+  // On a terminal, something from the first second: loading can take seconds (templates, downloads).
+  const say = useLiveDisplay() && !opts.verbose ? (line: string) => process.stderr.write(`${line}\n`) : () => {};
   try {
+    say(`${mode}: loading ${inventoryFile}: inventory, playbooks, templates, downloads...`);
     const inv = await loadInventory(inventoryFile);
     redactor = new Redactor(inv.secretValues);
     const hosts = inv.select(opts.limit);
@@ -36,6 +39,7 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
       onNewHostKey: (k) => process.stderr.write(`${k.host}: recorded new host key ${k.fingerprint} in ${k.file}\n`),
     });
     const forks = opts.forks ?? inv.settings.forks;
+    say(`${mode}: ${built.jobs.length} host${built.jobs.length === 1 ? '' : 's'}, ${Math.min(forks, built.jobs.length)} at a time`);
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
     const reporterOpts = { redactor, showDiff: Boolean(opts.diff), color, verbose: Boolean(opts.verbose) };
     // Verbose output is a log: line by line, never a live display that redraws.

@@ -8,24 +8,28 @@ import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Change } from '../resources/types.js';
 import type { HandlerOutcome, HostResult, Mode, Reporter, ResolvedStep, StepOutcome } from '../engine/types.js';
 import { planLines } from './plan-lines.js';
+import { resultLine } from './result-lines.js';
 import type { ReporterOptions } from './plain.js';
 import { summaryTable } from './summary.js';
 
 interface HostSlot {
   task?: ListrTaskWrapper<unknown, any, any>;
   done?: (r: HostResult) => void;
+  /** A result that arrived before listr2 started the host's task. */
+  early?: HostResult;
   counts: { started: number; total: number };
 }
 
 export class ListrReporter implements Reporter {
   private readonly slots = new Map<string, HostSlot>();
-  private readonly pending = new Map<string, string[]>();
+  private readonly plans = new Map<string, string[]>();
+  private readonly failed = new Map<string, string[]>();
   private readonly running: Promise<unknown>;
 
   constructor(hosts: string[], private readonly opts: ReporterOptions) {
     const list = new Listr(
       hosts.map((host) => ({
-        title: host,
+        title: `${host}: waiting`,
         task: (_ctx: unknown, task: ListrTaskWrapper<unknown, any, any>) =>
           new Promise<void>((resolve, reject) => {
             const slot = this.slot(host);
@@ -38,6 +42,7 @@ export class ListrReporter implements Reporter {
                 resolve();
               }
             };
+            if (slot.early) slot.done(slot.early);
           }),
       })),
       // Ctrl-C belongs to the CLI (finish running steps, then exit 130), not to listr2.
@@ -46,6 +51,11 @@ export class ListrReporter implements Reporter {
     this.running = list.run().catch(() => undefined);
   }
 
+  private failures(host: string): string[] {
+    let f = this.failed.get(host);
+    if (!f) this.failed.set(host, (f = []));
+    return f;
+  }
   private slot(host: string): HostSlot {
     let s = this.slots.get(host);
     if (!s) this.slots.set(host, (s = { counts: { started: 0, total: 0 } }));
@@ -63,7 +73,8 @@ export class ListrReporter implements Reporter {
   }
   hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers: string[] = []): void {
     this.slot(host).counts = { started: 0, total: changes.length };
-    this.pending.set(host, planLines(host, changes, steps, pendingHandlers, this.opts));
+    this.plans.set(host, planLines(host, changes, steps, pendingHandlers, this.opts));
+    this.title(host, `${changes.length} of ${steps.length} steps differ`);
   }
   stepStart(host: string, o: StepOutcome): void {
     const s = this.slot(host);
@@ -71,18 +82,25 @@ export class ListrReporter implements Reporter {
     this.title(host, `applying ${s.counts.started}/${s.counts.total}: ${o.name}`);
   }
   stepDone(host: string, o: StepOutcome): void {
-    if (o.status === 'failed') this.pending.get(host)?.push(`${host}: FAILED ${o.name}\n${(o.error ?? '').replace(/^/gm, '    ')}`);
+    if (o.status === 'failed') this.failures(host).push(`${host}: FAILED ${o.name}\n${(o.error ?? '').replace(/^/gm, '    ')}`);
   }
   handlerDone(host: string, h: HandlerOutcome): void {
     this.title(host, `handler ${h.name}`);
-    if (h.status === 'failed') this.pending.get(host)?.push(`${host}: handler ${h.name} FAILED\n${(h.error ?? '').replace(/^/gm, '    ')}`);
+    if (h.status === 'failed') this.failures(host).push(`${host}: handler ${h.name} FAILED\n${(h.error ?? '').replace(/^/gm, '    ')}`);
   }
   hostDone(r: HostResult): void {
-    this.slot(r.host).done?.(r);
+    const slot = this.slot(r.host);
+    if (slot.done) slot.done(r);
+    else slot.early = r;
   }
   async runDone(results: HostResult[], mode: Mode): Promise<void> {
     await this.running;
-    const lines = results.flatMap((r) => this.pending.get(r.host) ?? []);
+    // check: the plan is the result. apply: what was done, then the failures; the plan only with --diff.
+    const showPlan = mode === 'check' || this.opts.showDiff;
+    const lines = results.flatMap((r) => [
+      ...(showPlan ? (this.plans.get(r.host) ?? []) : r.steps.length ? [resultLine(r)] : []),
+      ...(this.failed.get(r.host) ?? []),
+    ]);
     const out = [...lines, '', summaryTable(results, mode, this.opts.color)].join('\n');
     (this.opts.write ?? ((t: string) => process.stdout.write(t)))(this.opts.redactor.redact(out) + '\n');
   }
