@@ -146,6 +146,14 @@ describe('runHost with real sh', () => {
     expect((await readdir(root)).sort()).toEqual(['app.conf', 'lock']);
   });
 
+  it('a validate script that fails: its own reason and the file, not the script text', async () => {
+    const dest = path.join(root, 'sshd.conf');
+    const validate = "echo 'sshd would not apply `passwordauthentication no`; sshd -T says: passwordauthentication yes' >&2\ngrep -q good %s";
+    const r = await runHost(job([step(0, fileResource, { dest, content: 'bad\n', validate })], new LocalConnection()), APPLY, new RecordingReporter());
+    expect(r.steps[0]!.error).toBe(`sshd would not apply \`passwordauthentication no\`; sshd -T says: passwordauthentication yes\nvalidation failed for ${dest}`);
+    expect(r.error).toBe(`step "file ${dest}" failed: sshd would not apply \`passwordauthentication no\`; sshd -T says: passwordauthentication yes`);
+  });
+
   it('validation sets: staged together, validated as a set, installed only if the set is valid', async () => {
     const main = path.join(root, 'main.cfg');
     const dir = path.join(root, 'conf.d');
