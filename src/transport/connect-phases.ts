@@ -24,10 +24,16 @@ export function armConnectPhases(
   limits: { connectTimeoutMs: number; authTimeoutMs: number; label: string; user: string },
   fail: (err: unknown) => void,
 ): () => void {
-  let timer = setTimeout(() => fail(connectTimeout()), limits.connectTimeoutMs);
+  // destroy(), not end(): a server that never answers never closes its side either, and a
+  // half-closed socket would keep the process alive.
+  let timer = setTimeout(() => {
+    client.destroy();
+    fail(connectTimeout());
+  }, limits.connectTimeoutMs);
   client.once('handshake', () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
+      client.destroy();
       const s = limits.authTimeoutMs / 1000;
       fail(new ConnectionError(`cannot connect to ${limits.label}: authentication of ${limits.user} did not finish within ${Number.isInteger(s) ? s : s.toFixed(1)} s (key exchange done; the server never answered)`));
     }, limits.authTimeoutMs);

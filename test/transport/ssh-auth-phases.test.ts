@@ -20,11 +20,14 @@ let hostKey: Buffer;
 let knownHosts: string;
 
 /** A server whose authentication answers `answer` once `holdMs` have passed since the TCP connection. */
-function server(answer: 'reject' | 'never', holdMs: number): Promise<{ port: number; close: () => void; authAttempts: () => number }> {
+function server(answer: 'reject' | 'never', holdMs: number): Promise<{ port: number; close: () => void; authAttempts: () => number; closed: Promise<void> }> {
   let attempts = 0;
+  let onClosed: () => void = () => undefined;
+  const closed = new Promise<void>((r) => (onClosed = r));
   const srv = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
     const connectedAt = Date.now();
     client.on('error', () => undefined);
+    client.on('close', () => onClosed());
     client.on('authentication', (ctx) => {
       attempts++;
       if (ctx.method === 'none') return ctx.reject(['password']);
@@ -36,7 +39,7 @@ function server(answer: 'reject' | 'never', holdMs: number): Promise<{ port: num
     srv.listen(0, '127.0.0.1', () => {
       const port = (srv.address() as { port: number }).port;
       writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(`${join(dir, 'host')}.pub`, 'utf8')}`);
-      resolve({ port, close: () => srv.close(), authAttempts: () => attempts });
+      resolve({ port, close: () => srv.close(), authAttempts: () => attempts, closed });
     });
   });
 }
@@ -88,6 +91,7 @@ describe('authentication is not a timeout', () => {
       expect((err as Error).message).toBe(
         `cannot connect to lb-1 (127.0.0.1:${srv.port}): authentication of deploy did not finish within 3 s (key exchange done; the server never answered)`,
       );
+      await srv.closed; // the client closed the connection: nothing left to keep the process alive
     } finally {
       srv.close();
     }
