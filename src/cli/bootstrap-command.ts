@@ -24,10 +24,13 @@ import { connectSsh, type ConnectSshOptions } from '../transport/ssh.js';
 import { printError } from './errors.js';
 import { lockHolder, sshTarget } from './jobs.js';
 import { promptHidden } from './prompt.js';
+import { selectHosts } from './select.js';
+import type { Shard } from '../config/shard.js';
 
 export interface BootstrapCommandOptions {
   host?: string;
   limit?: string;
+  shard?: Shard;
   forks?: number;
   json?: string;
   passwordEnv?: string;
@@ -113,7 +116,7 @@ export async function bootstrapCommand(inventoryFile: string, opts: BootstrapCom
     }
     if (opts.passwordEnv && opts.initialKey) throw new ProvisionError('E_USAGE', 'give either --password-env or --initial-key, not both');
     const inv = await loadInventory(inventoryFile);
-    const hosts = inv.select(opts.host ?? opts.limit);
+    const hosts = selectHosts(inv, opts.host ?? opts.limit, opts.shard);
     if (opts.expectFingerprint && hosts.length !== 1) {
       throw new ProvisionError('E_USAGE', `--expect-fingerprint names one host's key, but ${hosts.length} hosts are selected; select one with --host`);
     }

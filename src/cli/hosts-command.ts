@@ -1,11 +1,13 @@
 /** `hosts`: what --limit selects, with addresses and groups. No connection. */
 import { loadInventory } from '../config/inventory.js';
 import { printError } from './errors.js';
+import { selectHosts } from './select.js';
+import type { Shard } from '../config/shard.js';
 
-export async function hostsCommand(inventory: string, opts: { limit?: string }): Promise<number> {
+export async function hostsCommand(inventory: string, opts: { limit?: string; shard?: Shard }): Promise<number> {
   try {
     const inv = await loadInventory(inventory);
-    const hosts = inv.select(opts.limit);
+    const hosts = selectHosts(inv, opts.limit, opts.shard);
     const w = Math.max(4, ...hosts.map((h) => h.name.length));
     const a = Math.max(7, ...hosts.map((h) => h.address.length));
     process.stdout.write(`${'HOST'.padEnd(w)}  ${'ADDRESS'.padEnd(a)}  GROUPS\n`);

@@ -106,6 +106,7 @@ export async function buildJobs(inv: Inventory, hosts: HostConfig[], ssh: Connec
         filesDir: inv.settings.filesDir,
         downloads,
         secretValues: inv.secretValues,
+        secrets: inv.secrets,
       });
       const target = sshTarget(inv, host);
       jobs.push({

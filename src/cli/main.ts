@@ -12,6 +12,9 @@ import { hostsCommand } from './hosts-command.js';
 import { validateCommand } from './validate-command.js';
 import { schemasCommand } from './schemas-command.js';
 import { exitCodesHelp } from './exit-codes.js';
+import { parseDuration, parseListen, watchCommand } from './watch-command.js';
+import { parseShard } from '../config/shard.js';
+import { reportMergeCommand } from './report-command.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -40,6 +43,15 @@ program
 const limit = new Option('-l, --limit <pattern>', 'hosts, groups or globs, comma-separated; !pattern excludes');
 const json = new Option('--json <file>', 'write the plan or result per host and step as JSON');
 const verbose = new Option('-v, --verbose', 'log every phase with its timing and unchanged steps too (line by line; secrets masked)');
+const junit = new Option('--junit <file>', 'write a JUnit XML report: one test case per host and step, drift and failures with their diff');
+const format = new Option('--format <format>', 'output format: plain, or github (adds GitHub Actions annotations at the step\'s playbook line)').choices(['plain', 'github']);
+const shard = new Option('--shard <K/N>', "only this job's share of the selected hosts (rendezvous hashing: stable when hosts are added)").argParser((v: string) => {
+  try {
+    return parseShard(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+});
 const forks = new Option('-f, --forks <n>', 'hosts handled in parallel (default: inventory setting, else 20)').argParser(positiveInt);
 
 program
@@ -48,11 +60,14 @@ program
   .description('converge every selected host; exit 0 on success, 1 on any failure')
   .argument('<inventory>', 'inventory YAML file')
   .addOption(limit)
+  .addOption(shard)
   .option('--check', 'only show what would change (same as `provision check`)')
   .option('--diff', 'show content diffs of changed files')
   .option('--break-lock', "stop a stale run still holding a host's lock (its controller is gone) and take the lock; a live run is never touched")
   .addOption(forks)
   .addOption(json)
+  .addOption(junit)
+  .addOption(format)
   .addOption(verbose)
   .action(async (inventory: string, opts) => {
     process.exitCode = opts.check ? await checkCommand(inventory, opts) : await applyCommand(inventory, opts);
@@ -64,12 +79,42 @@ program
   .description('read-only drift check: exit 0 in sync, 2 drift, 1 error or unreachable host')
   .argument('<inventory>', 'inventory YAML file')
   .addOption(limit)
+  .addOption(shard)
   .option('--diff', 'show content diffs of drifted files')
   .addOption(forks)
   .addOption(json)
+  .addOption(junit)
+  .addOption(format)
   .addOption(verbose)
   .action(async (inventory: string, opts) => {
     process.exitCode = await checkCommand(inventory, opts);
+  });
+
+/** A commander parser from one of ours that throws plain Errors. */
+function parsedBy<T>(parse: (v: string) => T): (v: string) => T {
+  return (v) => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+program
+  .command('watch')
+  .description('hold one SSH connection per host, check every host each interval, serve the fleet page, /api/hosts and /metrics (read-only unless --repair)')
+  .argument('<inventory>', 'inventory YAML file')
+  .addOption(limit)
+  .addOption(shard)
+  .addOption(new Option('--interval <duration>', 'time between checks of a host (30s, 2m, 1h)').argParser(parsedBy(parseDuration)).default(30_000, '30s'))
+  .addOption(new Option('--listen <host:port>', 'where to serve the page; any address but loopback needs --token-env').argParser(parsedBy(parseListen)).default({ host: '127.0.0.1', port: 9107 }, '127.0.0.1:9107'))
+  .option('--token-env <var>', 'environment variable holding the token every request must carry (Bearer header or ?token=)')
+  .option('--repair', 'apply drifted hosts (at most once per interval per host; each repair logged)')
+  .option('--history <file>', 'append-only JSON-lines history (default ~/.local/state/provision/watch-INVENTORY-ID.jsonl)')
+  .addOption(forks)
+  .action(async (inventory: string, opts) => {
+    process.exitCode = await watchCommand(inventory, opts);
   });
 
 program
@@ -79,6 +124,7 @@ program
   .argument('<inventory>', 'inventory YAML file')
   .option('--host <names>', 'the host(s) to bootstrap (same patterns as --limit)')
   .addOption(limit)
+  .addOption(shard)
   .option('--password-env <var>', 'read the initial password from this environment variable (else asked on the terminal)')
   .option('--initial-user <user>', 'user of the initial credentials (default: bootstrap.initial_user, else root)')
   .option('--initial-key <file>', 'private key of the initial credentials (e.g. a cloud-init key) instead of a password')
@@ -95,6 +141,7 @@ program
   .description('list the selected hosts with their address and groups')
   .argument('<inventory>', 'inventory YAML file')
   .addOption(limit)
+  .addOption(shard)
   .action(async (inventory: string, opts) => {
     process.exitCode = await hostsCommand(inventory, opts);
   });
@@ -105,8 +152,20 @@ program
   .description('load and type-check inventory, playbooks and templates for every host, without connecting')
   .argument('<inventory>', 'inventory YAML file')
   .addOption(limit)
+  .addOption(shard)
   .action(async (inventory: string, opts) => {
     process.exitCode = await validateCommand(inventory, opts);
+  });
+
+program
+  .command('report')
+  .description('work with JSON reports (--json) of check and apply')
+  .command('merge')
+  .description('combine the JSON reports of shard jobs into one summary and one exit code (0 ok, 2 drift in a check, 1 any failure)')
+  .argument('<reports...>', 'JSON report files')
+  .option('--json <file>', 'write the merged report')
+  .action(async (files: string[], opts) => {
+    process.exitCode = await reportMergeCommand(files, opts);
   });
 
 program

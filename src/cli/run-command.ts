@@ -9,6 +9,9 @@ import { Redactor } from '../report/redact.js';
 import { printError } from './errors.js';
 import { askMissingSecrets } from './ask-secrets.js';
 import { buildJobs, lockHolder } from './jobs.js';
+import { writeCiReports } from './ci-reports.js';
+import { selectHosts } from './select.js';
+import type { Shard } from '../config/shard.js';
 
 export interface RunCommandOptions {
   limit?: string;
@@ -17,6 +20,11 @@ export interface RunCommandOptions {
   json?: string;
   breakLock?: boolean;
   verbose?: boolean;
+  shard?: Shard;
+  /** `--junit FILE`: JUnit XML, one test case per host and step. */
+  junit?: string;
+  /** `--format github`: GitHub Actions annotations after the normal output. */
+  format?: 'plain' | 'github';
 }
 
 function useLiveDisplay(): boolean {
@@ -32,7 +40,7 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
     say(`${mode}: loading ${inventoryFile}: inventory, playbooks, templates, downloads...`);
     const inv = await loadInventory(inventoryFile);
     redactor = new Redactor(inv.secretValues);
-    const hosts = inv.select(opts.limit);
+    const hosts = selectHosts(inv, opts.limit, opts.shard);
     const typed = await askMissingSecrets(hosts);
     redactor = new Redactor([...inv.secretValues, ...typed]);
     built = await buildJobs(inv, hosts, {
@@ -65,6 +73,7 @@ async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode): 
       process.off('SIGINT', onSigint);
     }
     if (opts.json) await writeJsonReport(opts.json, results, mode, redactor);
+    await writeCiReports(opts, results, built.jobs, mode, redactor);
     if (abort.signal.aborted) return { code: 130, results };
     if (results.some((r) => r.status === 'failed' || r.status === 'unreachable')) return { code: 1, results };
     if (mode === 'check' && results.some((r) => r.status === 'drift')) return { code: 2, results };

@@ -10,8 +10,9 @@ import { buildGroupGraph, type GroupDecl } from './groups.js';
 import { connectionShape, inventorySchema, type ConnectionKeys, type InventoryFile } from './inventory-schema.js';
 import { selectHosts } from './limit.js';
 import { displayPath, resolvePath } from './paths.js';
+import { fileProblem } from './read-text.js';
 import { findPlaybook, listPlaybookNames, playbookCandidates } from './playbook-paths.js';
-import { resolveSecrets } from './secrets.js';
+import { resolveSecrets, type SecretInfo } from './secrets.js';
 import { didYouMean } from './suggest.js';
 import { varOrigins, type VarOrigins } from './var-origins.js';
 import { BUILTIN_VARS, mergeVars } from './vars.js';
@@ -101,6 +102,8 @@ export interface Inventory {
   groups: Map<string, string[]>;
   /** Every secret value, for redaction. */
   secretValues: string[];
+  /** The inventory's secrets by name: value and declaration (for messages naming them). */
+  secrets?: ReadonlyMap<string, SecretInfo>;
   /** Hosts matching a --limit expression; ConfigError when a pattern matches nothing. */
   select(limit?: string): HostConfig[];
 }
@@ -200,7 +203,9 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
   const available = await listPlaybookNames(settings.playbooksDir);
   for (const { path: p, ref } of refs) {
     const found = await findPlaybook(ref, settings.playbooksDir, dir);
-    if (found) playbookFiles.set(ref, found);
+    const problem = found && (await fileProblem(found));
+    if (found && problem) errors.push(new ConfigError(`playbook \`${ref}\` (${displayPath(found)}) ${problem}`, src.posOf(p)));
+    else if (found) playbookFiles.set(ref, found);
     else {
       const tried = displayPath(playbookCandidates(ref, settings.playbooksDir, dir)[0]!);
       errors.push(new ConfigError(`playbook \`${ref}\` not found (looked for ${tried})`, src.posOf(p), didYouMean(ref, available)));
@@ -234,6 +239,12 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     merged.set(name, { vars, origins, connection, connectionKeys, playbooks, groups });
   }
 
+  /** The `jump` entry a host's jump comes from: its own, its last group's that sets one, or `defaults`. */
+  const jumpSetBy = (host: string): string[] => {
+    if (inv.hosts[host]?.jump !== undefined) return ['hosts', host, 'jump'];
+    const g = [...(graph.groupsOf.get(host) ?? [])].reverse().find((x) => groupCfg.get(x)?.jump !== undefined);
+    return g !== undefined ? ['groups', g, 'jump'] : ['defaults', 'jump'];
+  };
   const jumpErrors: ConfigError[] = [];
   const onReportedLoop = new Set<string>();
   for (const [name, m] of merged) {
@@ -244,7 +255,9 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
         // Reported once, for the hosts on the loop itself (not for every host leading to it).
         if (next !== name || onReportedLoop.has(name)) break;
         chain.forEach((h) => onReportedLoop.add(h));
-        jumpErrors.push(new ConfigError(`jump host loop: ${[...chain, next].join(' -> ')}`, src.posOf(['hosts', name], 'key'), 'remove `jump` from one of these hosts'));
+        const by = jumpSetBy(name);
+        const hint = by[0] === 'hosts' ? 'remove `jump` from one of these hosts' : `\`${by[0] === 'defaults' ? 'defaults' : by[1]}\` gives ${name} its jump: set \`jump: null\` on ${name} so it connects directly`;
+        jumpErrors.push(new ConfigError(`jump host loop: ${[...chain, next].join(' -> ')}`, src.posOf(by), hint));
         break;
       }
       chain.push(next);
@@ -293,6 +306,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     bootstrap,
     hosts,
     groups,
+    secrets: secrets.info,
     secretValues: [
       ...new Set([
         ...secrets.values.values(),

@@ -70,6 +70,8 @@ export interface Playbook {
   vars: Record<string, unknown>;
   /** Where each of `vars` is defined. */
   varOrigins?: VarOrigins;
+  /** Where each of `vars` is defined (the winning file's key). */
+  varsPos?: Map<string, SourcePos>;
 }
 
 const META_SHAPE = z.strictObject(stepMetaShape);
@@ -84,6 +86,7 @@ class Loader {
   readonly validateSets = new Map<string, ValidateSet & { raw: unknown }>();
   readonly vars: Record<string, unknown> = {};
   readonly varOrigins: Record<string, SourcePos> = {};
+  readonly varsPos = new Map<string, SourcePos>();
   private readonly notifies: { names: string[]; posOf: (i: number) => SourcePos }[] = [];
   private readonly cache = new Map<string, YamlSource>();
 
@@ -114,6 +117,7 @@ class Loader {
     if (firstTime) {
       Object.assign(this.vars, pb.vars ?? {});
       Object.assign(this.varOrigins, varOrigins([{ path: ['vars'], vars: pb.vars }], src.posOf));
+      for (const name of Object.keys(pb.vars ?? {})) this.varsPos.set(name, src.posOf(['vars', name], 'key'));
       this.addHandlers(src, abs, pb.handlers ?? {});
       this.addValidateSets(src, pb.validate_sets ?? {});
     }
@@ -322,5 +326,6 @@ export async function loadPlaybooks(files: string[], kinds: StepKinds): Promise<
     validateSets: new Map([...loader.validateSets].map(([k, { command, paths, pos }]) => [k, { command, paths, pos }])),
     vars: loader.vars,
     varOrigins: loader.varOrigins,
+    varsPos: loader.varsPos,
   };
 }

@@ -7,8 +7,9 @@
  * Deliberately lenient where a static view cannot be sure, so that no valid template is
  * refused: a name bound anywhere in the template (`set`, a loop variable, a macro or its
  * arguments, an import) counts as bound everywhere, and a name guarded anywhere
- * (`x is defined`, `x is undefined`, `x | default(...)`) may be used anywhere. Only
- * top-level names are checked; a missing attribute (`b.port`) is still caught when output.
+ * (`x is defined`, `x is undefined`, `x | default(...)`) may be used anywhere. Top-level
+ * names are checked everywhere; attributes are checked where a `for` iterates them
+ * (template-attrs.ts), and caught by nunjucks when output (`{{ b.port }}`).
  */
 import nunjucks from 'nunjucks';
 
@@ -33,6 +34,34 @@ export interface TemplateNames {
   reads: NameUse[];
   /** Literal names of included templates (`{% include "x.j2" %}`): they read the same context. */
   includes: string[];
+  /** Attribute chains iterated by `for`, the loop names they bind, and guarded chains (template-attrs.ts). */
+  attrs: AttrFacts;
+  /** Literal `{% include %}` (unless `ignore missing`) and `{% extends %}` targets, where written. */
+  refs: TemplateRef[];
+}
+
+export interface TemplateRef {
+  tag: 'include' | 'extends';
+  name: string;
+  line: number;
+  col: number;
+}
+
+/** `{% for o in b.options %}` at a position: the chain `['b', 'options']`. */
+export interface ChainUse {
+  chain: string[];
+  line: number;
+  col: number;
+}
+
+export interface AttrFacts {
+  iterated: ChainUse[];
+  /** `{% for b in backends %}`: b -> ['backends'], for names bound exactly once in the template. */
+  loopSources: Map<string, string[]>;
+  /** Chains tested (`if x.y`, `x.y is defined`, `x.y | default`): may be missing anywhere. */
+  guarded: Set<string>;
+  /** Every name the template binds (loops, `set`, macros): not the vars of the same name. */
+  bound: Set<string>;
 }
 
 /** Names nunjucks itself provides inside a render. */
@@ -50,6 +79,25 @@ function symbolName(v: unknown): string | undefined {
   return isNode(v) && v.typename === 'Symbol' && typeof v.value === 'string' ? v.value : undefined;
 }
 
+/** `a.b["c"]` as ['a', 'b', 'c'] with the last key's node, when the whole chain is literal. */
+function chainOf(v: unknown): { chain: string[]; last: Node } | undefined {
+  const n = symbolName(v);
+  if (n) return { chain: [n], last: v as Node };
+  if (!isNode(v) || v.typename !== 'LookupVal' || !isNode(v.val) || v.val.typename !== 'Literal' || typeof v.val.value !== 'string') return undefined;
+  const inner = chainOf(v.target);
+  return inner && { chain: [...inner.chain, v.val.value], last: v.val };
+}
+
+/** The chains an `if` condition tests for truthiness (`a.b`, `not a.b`, `a.b and c.d`). */
+function testedChains(cond: unknown, out: Set<string>): void {
+  const c = chainOf(cond);
+  if (c) out.add(c.chain.join('.'));
+  else if (isNode(cond) && (cond.typename === 'And' || cond.typename === 'Or')) {
+    testedChains(cond.left, out);
+    testedChains(cond.right, out);
+  } else if (isNode(cond) && cond.typename === 'Not') testedChains(cond.target, out);
+}
+
 /** Parses `source` (throws nunjucks' own syntax error) and lists what it reads. */
 export function templateNames(source: string, extraGlobals: Iterable<string> = []): TemplateNames {
   const root = parser.parse(source, [], {});
@@ -57,9 +105,13 @@ export function templateNames(source: string, extraGlobals: Iterable<string> = [
   const guarded = new Set<string>();
   const uses: NameUse[] = [];
   const includes: string[] = [];
+  const refs: TemplateRef[] = [];
+  const attrs: AttrFacts = { iterated: [], loopSources: new Map(), guarded: new Set(), bound: new Set() };
+  const bindings = new Map<string, number>();
 
   const bindTargets = (v: unknown): void => {
     const n = symbolName(v);
+    if (n) bindings.set(n, (bindings.get(n) ?? 0) + 1);
     if (n) bound.add(n);
     else if (isNode(v)) for (const f of v.fields) each(v[f], bindTargets);
   };
@@ -81,12 +133,16 @@ export function templateNames(source: string, extraGlobals: Iterable<string> = [
         const first = (args?.children as unknown[] | undefined)?.[0];
         const target = symbolName(first);
         if (target && GUARD_FILTERS.has(symbolName(node.name) ?? '')) guarded.add(target);
+        const chain = chainOf(first);
+        if (chain && GUARD_FILTERS.has(symbolName(node.name) ?? '')) attrs.guarded.add(chain.chain.join('.'));
         each(node.args, visit);
         return;
       }
       case 'Is': {
         const test = symbolName(node.right) ?? symbolName(isNode(node.right) ? node.right.name : undefined);
         const target = symbolName(node.left);
+        const chain = chainOf(node.left);
+        if (chain && test && GUARD_TESTS.has(test)) attrs.guarded.add(chain.chain.join('.'));
         if (target && test && GUARD_TESTS.has(test)) guarded.add(target);
         else each(node.left, visit);
         // The test's name is not a variable; its arguments are.
@@ -95,8 +151,17 @@ export function templateNames(source: string, extraGlobals: Iterable<string> = [
       }
       case 'For':
       case 'AsyncEach':
-      case 'AsyncAll':
+      case 'AsyncAll': {
         bindTargets(node.name);
+        const src = chainOf(node.arr);
+        if (src && src.chain.length > 1) attrs.iterated.push({ chain: src.chain, line: src.last.lineno + 1, col: src.last.colno + 1 });
+        const n = symbolName(node.name);
+        if (n && src) attrs.loopSources.set(n, src.chain);
+        break;
+      }
+      case 'If':
+      case 'IfAsync':
+        testedChains(node.cond, attrs.guarded);
         break;
       case 'Set':
         for (const t of (node.targets as unknown[]) ?? []) bindTargets(t);
@@ -117,8 +182,18 @@ export function templateNames(source: string, extraGlobals: Iterable<string> = [
         }
         return;
       case 'Include':
-        if (isNode(node.template) && node.template.typename === 'Literal' && typeof node.template.value === 'string') includes.push(node.template.value);
+      case 'Extends': {
+        const t = node.template;
+        if (isNode(t) && t.typename === 'Literal' && typeof t.value === 'string') {
+          if (node.typename === 'Include') includes.push(t.value);
+          if (!node.ignoreMissing) refs.push({ tag: node.typename === 'Include' ? 'include' : 'extends', name: t.value, line: t.lineno + 1, col: t.colno + 1 });
+        }
         break;
+      }
+      case 'Block':
+        // A block's name is a label, not a variable.
+        each(node.body, visit);
+        return;
       case 'KeywordArgs':
         for (const f of node.fields) each(node[f], visit);
         return;
@@ -141,7 +216,10 @@ export function templateNames(source: string, extraGlobals: Iterable<string> = [
     seen.add(u.name);
     return true;
   });
-  return { reads, includes };
+  // A loop name bound twice (two loops, a `set`) has no one source: not followed.
+  for (const [n, count] of bindings) if (count > 1) attrs.loopSources.delete(n);
+  for (const n of bindings.keys()) attrs.bound.add(n);
+  return { reads, includes, attrs, refs };
 }
 
 function each(v: unknown, fn: (n: Node) => void): void {

@@ -6,14 +6,17 @@
  * becomes a ConfigError naming the template file, line, column and, for undefined
  * values, the variable. Extra filters: `quote` (POSIX shell), `to_json`, `b64encode`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { ConfigError, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
 import { shellQuote } from './shell-quote.js';
 import { didYouMean } from './suggest.js';
-import { templateNames, type NameUse } from './template-names.js';
+import { readProblem } from './read-text.js';
+import { decodeUtf8 } from './utf8.js';
+import { findMissingAttr } from './template-attrs.js';
+import { templateNames, type AttrFacts, type ChainUse, type NameUse, type TemplateRef } from './template-names.js';
 
 type Path = (string | number)[];
 
@@ -22,6 +25,8 @@ interface Read extends NameUse {
   pos: SourcePos | undefined;
   /** For a `when`-style expression: the expression, quoted in the error. */
   expr?: string | undefined;
+  /** An attribute chain a `for` iterates (template-attrs.ts), not a top-level read. */
+  attr?: { facts: AttrFacts; use: ChainUse };
 }
 
 /** `{{ expr }}` and nothing else: its value is kept as is (lists, numbers, maps). */
@@ -62,6 +67,8 @@ export class TemplateEngine {
 
   renderFile(name: string, vars: object, pos?: SourcePos): string {
     const file = path.resolve(this.templatesDir, name);
+    const problem = existsSync(file) ? unreadable(file) : undefined;
+    if (problem) throw new ConfigError(`template \`${name}\` (${displayPath(file)}) ${problem}`, pos);
     this.checkReads(this.fileReads(name), vars);
     try {
       return this.env.render(name, vars);
@@ -140,12 +147,24 @@ export class TemplateEngine {
     const out: Read[] = [];
     const names = source === undefined ? undefined : this.names(source);
     if (names) {
+      this.checkRefs(names.refs, displayPath(file));
       for (const u of names.reads) out.push({ ...u, pos: { file: displayPath(file), line: u.line, col: u.col } });
+      for (const use of names.attrs.iterated) out.push({ name: use.chain[0]!, line: use.line, col: use.col, pos: { file: displayPath(file), line: use.line, col: use.col }, attr: { facts: names.attrs, use } });
       // An included template reads the same context.
       for (const inc of names.includes) if (!seen.has(inc)) out.push(...this.fileReads(inc, seen));
     }
     this.reads.set(`file:${name}`, out);
     return out;
+  }
+
+  /** Every literal `{% include %}`/`{% extends %}` target exists: else an error where it is written. */
+  private checkRefs(refs: TemplateRef[], shownFile: string): void {
+    for (const r of refs) {
+      const target = path.resolve(this.templatesDir, r.name);
+      if (existsSync(target)) continue;
+      const where = { file: shownFile, line: r.line, col: r.col };
+      throw new ConfigError(`${r.tag === 'include' ? 'included' : 'base'} template \`${r.name}\` not found in ${displayPath(this.templatesDir)}`, where, this.missingHint(r.name) ?? 'names are relative to the templates directory');
+    }
   }
 
   private stringReads(text: string, base: SourcePos | undefined, expr?: string): Read[] {
@@ -173,8 +192,8 @@ export class TemplateEngine {
 
   /** The first name a template reads that `vars` does not define is an error, wherever it is read. */
   private checkReads(reads: Read[], vars: object): void {
-    const missing = reads.find((r) => !(r.name in vars));
-    if (!missing) return;
+    const missing = reads.find((r) => !r.attr && !(r.name in vars));
+    if (!missing) return checkAttrs(reads, vars as Record<string, unknown>);
     const known = Object.keys(vars);
     const hint = didYouMean(missing.name, known) ?? undefinedHint(missing.name);
     const where = missing.expr !== undefined && missing.expr.trim() !== missing.name ? ` in \`${missing.expr.trim()}\`` : '';
@@ -235,6 +254,17 @@ export class TemplateEngine {
   }
 }
 
+/** The first iterated attribute that no object of the vars has: an error at its use. */
+function checkAttrs(reads: Read[], vars: Record<string, unknown>): void {
+  for (const r of reads) {
+    if (!r.attr) continue;
+    const miss = findMissingAttr({ ...r.attr.facts, iterated: [r.attr.use] }, vars);
+    if (!miss) continue;
+    const hint = didYouMean(miss.key, miss.known) ?? (miss.known.length ? `\`${miss.owner}\` has: ${miss.known.join(', ')}` : undefined);
+    throw new ConfigError(`undefined attribute \`${miss.key}\` of \`${miss.owner}\``, r.pos, hint);
+  }
+}
+
 function undefinedHint(expr: string): string | undefined {
   return expr.includes('.') ? 'check every part of the path exists, or use `| default(...)`' : 'define it in the inventory or the playbook vars, or use `| default(...)`';
 }
@@ -250,11 +280,25 @@ function expressionAt(text: string | undefined, line: number, col: number): stri
   return lineText.slice(start + 2, end === -1 ? undefined : end).replace(/^-|-$/g, '').trim();
 }
 
-function readSource(file: string): string | undefined {
+/** Why an existing template file cannot be read, in words (not EISDIR/EACCES); undefined when it can. */
+function unreadable(file: string): string | undefined {
   try {
-    // Synchronous like nunjucks' own loader; only on the error path.
-    return readFileSync(file, 'utf8');
+    if (statSync(file).isDirectory()) return readProblem({ code: 'EISDIR' });
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return readProblem(err);
+  }
+}
+
+/** A template's text, strictly UTF-8 (ConfigError at the first bad byte); undefined when it cannot be read. */
+function readSource(file: string): string | undefined {
+  let data: Buffer;
+  try {
+    // Synchronous like nunjucks' own loader, which reads the same file again (leniently).
+    data = readFileSync(file);
   } catch {
     return undefined;
   }
+  return decodeUtf8(data, displayPath(file), 'template');
 }

@@ -4,10 +4,11 @@
  * error names file, line and column. yaml's own errors (syntax, duplicate keys) keep the
  * position yaml reports.
  */
-import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLError } from 'yaml';
 import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
 import { displayPath } from './paths.js';
+import { readConfigText } from './read-text.js';
+import { aliasBombError, MAX_ALIAS_COUNT, structureErrors } from './yaml-structure.js';
 
 export type YamlPath = readonly (string | number)[];
 /** Position of a path: `key` points at a map entry's key, `value` (default) at its value. */
@@ -20,12 +21,12 @@ export class YamlSource {
   private readonly lines: LineCounter;
   private readonly text: string;
 
-  private constructor(file: string, text: string, doc: Document.Parsed, lines: LineCounter) {
+  private constructor(file: string, text: string, doc: Document.Parsed, lines: LineCounter, data: unknown) {
     this.file = file;
     this.text = text;
     this.doc = doc;
     this.lines = lines;
-    this.data = doc.toJS({ maxAliasCount: 1000 });
+    this.data = data;
   }
 
   /** Parses `text`; throws ConfigErrors with yaml's positions on syntax errors or duplicate keys. */
@@ -41,20 +42,24 @@ export class YamlSource {
       const shownErrors = first ? [...dups, first].sort((a, b) => a.pos[0] - b.pos[0]) : dups;
       throw new ConfigErrors(shownErrors.map((e) => yamlError(e, doc, lines, shown)));
     }
-    return new YamlSource(shown, text, doc, lines);
+    const structure = structureErrors(doc, lines, shown);
+    if (structure.length > 0) throw new ConfigErrors(structure);
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      if (e instanceof ReferenceError) throw new ConfigErrors([aliasBombError(doc, lines, shown)]);
+      throw e;
+    }
+    return new YamlSource(shown, text, doc, lines, data);
   }
 
-  /** Reads and parses a file; a missing file is a ConfigError at `from` (the place naming it). */
+  /**
+   * Reads and parses a file; a missing, unreadable, non-regular, oversized or non-UTF-8
+   * file is a ConfigError at `from` (the place naming it) or in the file itself.
+   */
   static async load(absFile: string, from?: SourcePos, what = 'file'): Promise<YamlSource> {
-    let text: string;
-    try {
-      text = await readFile(absFile, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(err)})`;
-      throw new ConfigError(`${what} ${displayPath(absFile)} ${why}`, from);
-    }
-    return YamlSource.parse(absFile, text);
+    return YamlSource.parse(absFile, await readConfigText(absFile, what, from));
   }
 
   /** Position of the document start (for errors about the whole file). */
@@ -129,6 +134,9 @@ function yamlError(e: YAMLError, doc: Document.Parsed, lines: LineCounter, file:
       return new ConfigError(`duplicate key \`${found.key}\` (also at line ${lines.linePos(found.first).line})`, at(offset), 'each key may appear once in a map: merge the two entries or rename one');
     }
     return new ConfigError('duplicate key', at(offset), 'each key may appear once in a map: merge the two entries or rename one');
+  }
+  if (e.code === 'MULTIPLE_DOCS') {
+    return new ConfigError('YAML: a second document starts here: a config file holds one document', at(offset), 'remove this `---` line, or move what follows into its own file');
   }
   if (e.code === 'MISSING_CHAR' && /quote/.test(message)) {
     // yaml reports the end of the file; the useful place is the opening quote.

@@ -51,6 +51,10 @@ export function numberForStringHint(raw: string | undefined, input: unknown): st
   if (raw !== undefined && /^0[0-7]+$/.test(raw)) {
     return `YAML reads ${raw} as the number ${input}; quote it: "${raw}"`;
   }
+  // YAML 1.2's own octal (`0o755`) is a number too, and "0o755" is no valid mode: '0755' is.
+  if (raw !== undefined && /^0o[0-7]+$/i.test(raw)) {
+    return `YAML reads ${raw} as the number ${input}; write it as a quoted octal string: '0${raw.slice(2)}'`;
+  }
   return `quote it if you mean the string: "${raw ?? String(input)}"`;
 }
 
@@ -72,8 +76,34 @@ export function zodIssuesToConfigErrors(
   rawAt?: (path: Path) => string | undefined,
 ): ConfigError[] {
   const out: ConfigError[] = [];
-  for (const issue of issues) out.push(...convert(issue, [], posOf, validKeysAt, rawAt));
+  const merged = mergeMisspeltRequired(issues, posOf);
+  for (const issue of issues) {
+    if (merged.skip.has(issue)) continue;
+    out.push(...(merged.replace.get(issue) ?? convert(issue, [], posOf, validKeysAt, rawAt)));
+  }
   return out;
+}
+
+const pathKey = (p: readonly PropertyKey[]): string => JSON.stringify(p.map(String));
+
+/**
+ * `cmd:` written for the required `command:` gives zod two issues (unknown `cmd`, missing
+ * `command`): one error says it better, at the misspelt key, whatever the distance.
+ */
+function mergeMisspeltRequired(issues: readonly z.core.$ZodIssue[], posOf: PosFn): { skip: Set<z.core.$ZodIssue>; replace: Map<z.core.$ZodIssue, ConfigError[]> } {
+  const skip = new Set<z.core.$ZodIssue>();
+  const replace = new Map<z.core.$ZodIssue, ConfigError[]>();
+  const missing = issues.filter((i) => i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined && i.path.length > 0);
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys' || issue.keys.length !== 1) continue;
+    const here = missing.filter((m) => pathKey(m.path.slice(0, -1)) === pathKey(issue.path));
+    if (here.length !== 1) continue;
+    const wanted = String(here[0]!.path[here[0]!.path.length - 1]);
+    const key = issue.keys[0]!;
+    skip.add(here[0]!);
+    replace.set(issue, [new ConfigError(`unknown key \`${key}\``, posOf([...(issue.path as Path), key], 'key'), `did you mean \`${wanted}\`? it is required here`)]);
+  }
+  return { skip, replace };
 }
 
 function convert(
@@ -98,6 +128,10 @@ function convert(
     case 'invalid_type': {
       if (input === undefined && typeof last === 'string') {
         return [new ConfigError(`missing required key \`${last}\``, posOf(path.slice(0, -1)))];
+      }
+      if (path.length === 0 && (issue.expected === 'object' || issue.expected === 'record') && typeof input !== 'object') {
+        // The whole file is one scalar: not a config file at all, or one line of one.
+        return [new ConfigError(`this file is not a YAML map of \`key: value\` entries: it reads as ${describeValue(input)}`, posOf(path), 'is this the right file?')];
       }
       const expected = custom ?? `expected ${EXPECTED[issue.expected] ?? issue.expected}`;
       const hint = issue.expected === 'string' ? numberForStringHint(rawAt?.(path), input) : stringForScalarHint(issue.expected, input);

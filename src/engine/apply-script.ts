@@ -37,7 +37,7 @@ function viewPath(dir: string, nonce: string): string {
 
 const RUN_LIB = String.raw`
 _run() {
-  _C=0
+  _C=0 _N=0
   if [ -e "$_T/stop" ]; then _STOPPED=1; printf '%s stopped %s\n' "$_M" "$1"; return 1; fi
   printf '%s begin %s\n' "$_M" "$1" || _LOST=1
   [ -z "$_LOST" ] || return 1
@@ -262,7 +262,8 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
         body += `\n_rc=$?; [ "$_rc" -eq 0 ] || return "$_rc"\n${setCommit(set, files, nonce)}`;
       }
     }
-    const notify = s.notify.length ? `\n[ "$_C" = 1 ] && { ${notified(s)}; }` : '';
+    // _N: set by _changed, not by _changed_live (a runtime change needs no handler).
+    const notify = s.notify.length ? `\n[ "$_N" = 1 ] && { ${notified(s)}; }` : '';
     bodies.push(`if [ -z "$_FAILED$_STOPPED$_LOST" ]; then\n_s() {\n${body}\n}\n_run ${s.index}${notify}\nfi`);
   }
   const rmStages = [...new Set(allStages)].map(quote).join(' ');

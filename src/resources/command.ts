@@ -28,6 +28,7 @@ export const commandResource: ResourceType<CommandSpec> = {
   id: (s) => `command ${s.cmd.split('\n')[0]!.slice(0, 60)}`,
   async prepare(s, ctx) {
     // Arguments are visible to every user of the host in `ps`: a secret belongs in a file.
+    // (Named secrets are refused earlier, by secret-policy.ts; this also covers sudo passwords.)
     if (ctx.containsSecret(s.cmd) || (s.unless !== undefined && ctx.containsSecret(s.unless))) {
       throw new Error('a secret value in `cmd` or `unless` would be visible in the process list of the host; write it to a file with a `template` step (mode 0600) and let the command read that file');
     }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ConfigErrors, ProvisionError, type SourcePos } from '../config/errors.js';
 import type { HostConfig } from '../config/inventory.js';
+import type { SecretInfo } from '../config/secrets.js';
 import type { HandlerDef, Playbook, StepDef } from '../config/playbooks.js';
 import { displayPath } from '../config/paths.js';
 import type { TemplateEngine } from '../config/templates.js';
@@ -18,6 +19,8 @@ import { describeValue, zodIssuesToConfigErrors } from '../config/zod-issues.js'
 import type { ResolvedHandler, ResolvedStep, ValidateSet } from '../engine/types.js';
 import type { DownloadCache } from './download-cache.js';
 import { REGISTRY } from './registry.js';
+import { PathOwners } from './path-owners.js';
+import { secretContentError, secretFieldErrors, SecretTracer } from './secret-policy.js';
 import type { PrepareContext, ResourceType } from './types.js';
 
 export interface ExpandDeps {
@@ -25,6 +28,8 @@ export interface ExpandDeps {
   filesDir: string;
   downloads: DownloadCache;
   secretValues: readonly string[];
+  /** The inventory's secrets by name: traced into step fields (secret-policy.ts). */
+  secrets?: ReadonlyMap<string, SecretInfo> | undefined;
 }
 
 export interface ExpandedHost {
@@ -96,14 +101,23 @@ function prepareContext(host: HostConfig, vars: Record<string, unknown>, def: St
   };
 }
 
-/** The type's `prepare` (render, download, refuse secrets in argv); undefined after an error. */
-async function prepareBody(type: ResourceType, spec: unknown, ctx: PrepareContext, def: StepDef | HandlerDef, errors: ConfigError[]): Promise<unknown> {
+/**
+ * The type's `prepare` (render, download), between the secret checks: a secret in a field
+ * that is not a private file's content is refused before, one in a world-readable file's
+ * content after (secret-policy.ts). Undefined after an error.
+ */
+async function prepareBody(type: ResourceType, spec: unknown, ctx: PrepareContext, def: StepDef | HandlerDef, errors: ConfigError[], tracer: SecretTracer): Promise<unknown> {
+  const leaks = secretFieldErrors(def.kind, spec, tracer, (p) => def.posOf(p));
+  if (leaks.length) return void errors.push(...leaks);
+  let prepared: unknown;
   try {
-    return type.prepare ? await type.prepare(spec, ctx) : spec;
+    prepared = type.prepare ? await type.prepare(spec, ctx) : spec;
   } catch (e) {
     errors.push(e instanceof ConfigError ? e : new ConfigError(`${def.kind}: ${(e as Error).message}`, def.pos));
     return undefined;
   }
+  const leak = secretContentError(def.kind, spec as Record<string, unknown>, prepared as Record<string, unknown>, tracer, (p) => def.posOf(p));
+  return leak ? void errors.push(leak) : prepared;
 }
 
 function checkSetMember(spec: { dest?: string; validate_set?: string }, def: StepDef, sets: Playbook['validateSets']): ConfigError | null {
@@ -121,8 +135,24 @@ function checkSetMember(spec: { dest?: string; validate_set?: string }, def: Ste
   return null;
 }
 
+/** A playbook var named like a secret: which one wins would depend on precedence, silently. */
+function secretVarClashes(playbook: Playbook, secrets: ReadonlyMap<string, SecretInfo> | undefined): ConfigError[] {
+  const out: ConfigError[] = [];
+  for (const name of Object.keys(playbook.vars)) {
+    const secret = secrets?.get(name);
+    if (!secret) continue;
+    const at = secret.pos;
+    const hint = `rename one of them; a template can default an optional secret with \`${name} | default('')\``;
+    out.push(new ConfigError(`playbook var \`${name}\` has the same name as a secret (defined at ${at.file}:${at.line}:${at.col})`, playbook.varsPos?.get(name), hint));
+  }
+  return out;
+}
+
 export async function expandHost(host: HostConfig, playbook: Playbook, deps: ExpandDeps): Promise<ExpandedHost> {
   const errors: ConfigError[] = [];
+  const tracer = new SecretTracer(deps.secrets);
+  const owners = new PathOwners();
+  errors.push(...secretVarClashes(playbook, deps.secrets));
   const baseVars = mergeVars(playbook.vars, host.vars);
   const origins: VarOrigins = { ...playbook.varOrigins, ...host.varOrigins };
   const steps: ResolvedStep[] = [];
@@ -173,8 +203,10 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
           continue;
         }
       }
-      const prepared = await prepareBody(type, spec, prepareContext(host, vars, def, deps), def, errors);
+      const prepared = await prepareBody(type, spec, prepareContext(host, vars, def, deps), def, errors, tracer);
       if (prepared === undefined) continue;
+      const clash = owners.claim(def.kind, prepared, def.pos);
+      if (clash) errors.push(clash);
       let name = def.name ?? '';
       if (name.includes('{')) {
         try {
@@ -183,6 +215,8 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
           if (e instanceof ConfigError) errors.push(e);
           else throw e;
         }
+        const secret = tracer.find(name);
+        if (secret) errors.push(new ConfigError(`secret \`${secret}\` would be in the step name, which every report shows`, def.pos, 'name the step without it'));
       }
       steps.push({
         index: steps.length,
@@ -207,7 +241,7 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
     const spec = resolveBody(type, def, baseVars, deps, errors, true, origins);
     if (spec === undefined) continue;
     // The same preparation as a step: a handler's command is refused a secret too.
-    const prepared = await prepareBody(type, spec, prepareContext(host, baseVars, def, deps), def, errors);
+    const prepared = await prepareBody(type, spec, prepareContext(host, baseVars, def, deps), def, errors, tracer);
     if (prepared === undefined) continue;
     handlers.set(name, { name, kind: def.kind, type, spec: prepared });
   }

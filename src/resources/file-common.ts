@@ -20,8 +20,8 @@ export const nameSchema = z
 
 export const absPathSchema = z
   .string()
-  .min(2)
-  .refine((p) => p.startsWith('/'), 'expected an absolute path, starting with `/`')
+  .refine((p) => p.startsWith('/'), { message: 'expected an absolute path, starting with `/`', abort: true })
+  .refine((p) => !/^\/+$/.test(p), { message: '`/` itself cannot be managed: name a path under it', abort: true })
   .refine((p) => !p.split('/').includes('..'), 'a path must not contain `..`: write the path it resolves to')
   .refine((p) => !p.includes('\0'), 'must not contain NUL');
 

@@ -6,6 +6,7 @@ import { directoryResource } from './directory.js';
 import { downloadResource } from './download.js';
 import { fileResource } from './file.js';
 import { groupResource } from './group.js';
+import { haproxyServersResource } from './haproxy-servers.js';
 import { lineResource } from './line.js';
 import { serviceResource } from './service.js';
 import { sudoersResource } from './sudoers.js';
@@ -30,6 +31,7 @@ const ALL: ResourceType[] = [
   aclResource,
   downloadResource,
   commandResource,
+  haproxyServersResource,
 ];
 
 export const REGISTRY = new Map<string, ResourceType>(ALL.map((r) => [r.kind, r]));

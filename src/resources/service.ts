@@ -1,7 +1,7 @@
 /**
- * `service`: a systemd unit enabled/disabled and started/stopped. As a step,
- * `restarted`/`reloaded` converge like `started` (a step only acts on drift); their
- * meaning is for handlers (`handler()`), which act unconditionally. The apply fragment runs
+ * `service`: a systemd unit enabled/disabled and started/stopped. `restarted`/`reloaded`
+ * are for handlers (`handler()`), which act unconditionally when notified; a step with
+ * them is refused (`check`), since a step cannot know when a restart is due. The apply fragment runs
  * a pending daemon-reload first (a `systemd_unit` step earlier in the run changed a file),
  * then re-checks `is-enabled`/`is-active` on the host before acting. A unit that fails
  * to start fails the step with `systemctl status` on stderr, so the user sees why.
@@ -52,7 +52,13 @@ export const serviceResource: ResourceType<ServiceSpec> = {
   kind: 'service',
   schema,
   id: (s) => `service ${unitName(s.name)}`,
-  check: (s) => (s.enabled === undefined && s.state === undefined ? 'give `enabled` and/or `state`: this step would do nothing' : null),
+  check(s) {
+    if (s.state === 'restarted' || s.state === 'reloaded') {
+      const verb = s.state === 'restarted' ? 'restart' : 'reload';
+      return `\`state: ${s.state}\` belongs in a handler: a step cannot tell when to ${verb} (use \`state: started\` here, and \`notify\` a handler with \`state: ${s.state}\` from the steps that change its configuration)`;
+    }
+    return s.enabled === undefined && s.state === undefined ? 'give `enabled` and/or `state`: this step would do nothing' : null;
+  },
   facts: (s) => [{ kind: 'unit', name: unitName(s.name) }],
   diff(s, facts, ctx) {
     const name = unitName(s.name);

@@ -11,7 +11,10 @@
  * asked, and renamed over the target. A rename is atomic on one filesystem.
  */
 export const SH_LIB = String.raw`
-_changed() { _C=1; }
+_changed() { _C=1; _N=1; }
+# _changed_live: the step changed the running state in place (a runtime command through
+# a service's own API): it reports "changed" but notifies none of its handlers.
+_changed_live() { _C=1; }
 _err() { printf '%s\n' "$*" >&2; }
 
 # _attrs PATH MODE OWNER GROUP: fix mode/owner/group when they differ (empty = unmanaged).

@@ -15,7 +15,8 @@ export const VISUDO_VALIDATE = '/usr/sbin/visudo -cf %s';
 const IGNORED = 'sudo silently ignores files in /etc/sudoers.d whose name contains a `.` or ends in `~`';
 
 export const sudoersNameSchema = z.string().superRefine((name, ctx) => {
-  if (name.includes('.')) ctx.addIssue({ code: 'custom', message: `sudoers name must not contain '.': ${IGNORED}; use e.g. \`consul-haproxy-reload\`` });
+  if (name.includes('/')) ctx.addIssue({ code: 'custom', message: 'sudoers name is a file name in /etc/sudoers.d, not a path: no `/`; use e.g. `consul-haproxy-reload`' });
+  else if (name.includes('.')) ctx.addIssue({ code: 'custom', message: `sudoers name must not contain '.': ${IGNORED}; use e.g. \`consul-haproxy-reload\`` });
   else if (name.endsWith('~')) ctx.addIssue({ code: 'custom', message: `sudoers name must not end in '~': ${IGNORED}` });
   else if (!/^[A-Za-z0-9_-]+$/.test(name)) ctx.addIssue({ code: 'custom', message: 'sudoers name: letters, digits, `_` and `-` only' });
 });

@@ -2,8 +2,9 @@
  * The bad-input corpus: every directory under cases/ is a small project (inventory.yaml,
  * playbooks/, templates/, files/) with one mistake, and `expected.txt` holds exactly what
  * the built CLI must print on stderr for it: one `error: FILE:LINE:COL: problem (fix)` line
- * per error (a count line after several). Optional files: `args` (extra CLI arguments) and
- * `env` (NAME=VALUE lines; the values must never be printed: they are secrets).
+ * per error (a count line after several). Optional files: `args` (extra CLI arguments),
+ * `env` (NAME=VALUE lines; the values must never be printed: they are secrets) and `chmod`
+ * (MODE FILE lines, applied before the run: git keeps no modes but the executable bit).
  *
  * `validate` must exit 1 with that exact output, nothing on stdout and no stack trace.
  * For a sample, `apply` must fail identically before connecting anywhere: the inventory's
@@ -12,7 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../support/cli.js';
 
 const CASES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cases');
-const NAMES = readdirSync(CASES).filter((n) => /^\d\d-/.test(n)).sort();
+const NAMES = readdirSync(CASES).filter((n) => /^\d+-/.test(n)).sort();
 
 /** Cases also run through `apply`: YAML, references, templates, secrets, shell safety, --limit. */
 const APPLY = [
@@ -36,7 +37,23 @@ const APPLY = [
   '48-template-undefined-var',
   '49-template-syntax-error',
   '66-secret-in-bad-value',
+  '72-limit-empty',
+  '76-secret-in-user-comment',
+  '78-secret-in-world-readable-template',
+  '83-secret-playbook-var-clash',
+  '85-secret-file-world-readable',
+  '87-service-restarted-in-step',
+  '88-yaml-complex-key',
+  '90-yaml-alias-bomb',
+  '92-template-not-utf8',
+  '96-two-steps-same-path',
+  '99-validate-set-cmd-typo',
+  '104-playbook-is-a-directory',
 ];
+
+/** --limit mistakes: refused by every command that selects hosts, before connecting. */
+const LIMIT_CASES = ['72-limit-empty', '73-limit-only-commas', '74-limit-empty-item', '75-limit-excludes-everything'];
+const SELECTING_COMMANDS = ['apply', 'check', 'bootstrap', 'hosts'];
 
 interface Case {
   dir: string;
@@ -51,6 +68,10 @@ function loadCase(name: string, dir = path.join(CASES, name)): Case {
   for (const line of opt('env').split('\n').filter(Boolean)) {
     const eq = line.indexOf('=');
     env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  for (const line of opt('chmod').split('\n').filter(Boolean)) {
+    const [mode, file] = line.split(/\s+/);
+    chmodSync(path.join(dir, file!), parseInt(mode!, 8));
   }
   return { dir, expected: readFileSync(path.join(dir, 'expected.txt'), 'utf8'), args: opt('args').split(/\s+/).filter(Boolean), env };
 }
@@ -77,7 +98,7 @@ describe('bad input corpus (validate)', () => {
       if (errors.length > 1) expect(lines, name).toEqual([...errors, `${errors.length} errors; nothing was changed`]);
       else expect(lines, name).toEqual(errors);
       for (const l of errors) {
-        if (c.args.includes('--limit')) expect(l, name).toMatch(/^error: --limit /);
+        if (c.args.some((a) => a === '--limit' || a.startsWith('--limit='))) expect(l, name).toMatch(/^error: --limit /);
         else expect(l, name).toMatch(/^error: (inventory\.yaml|playbooks\/[\w-]+\.yaml|templates\/[\w.-]+):\d+:\d+: \S/);
       }
     }
@@ -129,6 +150,14 @@ describe('bad input corpus (apply): the same message, no connection attempt', ()
     const c = await copyCase(name);
     const before = connections;
     const r = await runCli(['apply', 'inventory.yaml', ...c.args], { cwd: c.dir, env: c.env });
+    expectCleanFailure(r, c);
+    expect(connections - before).toBe(0);
+  });
+
+  it.each(LIMIT_CASES.flatMap((n) => SELECTING_COMMANDS.map((cmd) => [n, cmd] as const)))('%s: `%s` refuses it too', async (name, cmd) => {
+    const c = await copyCase(name, undefined, `${name}-${cmd}`);
+    const before = connections;
+    const r = await runCli([cmd, 'inventory.yaml', ...c.args], { cwd: c.dir, env: c.env });
     expectCleanFailure(r, c);
     expect(connections - before).toBe(0);
   });

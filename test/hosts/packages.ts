@@ -26,6 +26,7 @@ export const CONTROLLER_COMMANDS: Readonly<Record<string, string>> = {
   mmdebstrap: 'mmdebstrap',
   openssl: 'openssl',
   ps: 'procps',
+  pgrep: 'procps',
   ssh: 'openssh-client',
   'ssh-add': 'openssh-client',
   'ssh-agent': 'openssh-client',
@@ -35,6 +36,7 @@ export const CONTROLLER_COMMANDS: Readonly<Record<string, string>> = {
   visudo: 'sudo',
   'systemd-nspawn': 'systemd-container',
   unzip: 'unzip',
+  chromium: 'chromium', // the real browser the watch page's test drives (playwright-core)
 };
 
 /** command -> Debian package, for `npm run bench` only (not installed by `npm test`). */

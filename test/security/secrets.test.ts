@@ -45,6 +45,58 @@ async function run(what: string, args: string[]): Promise<CliResult> {
 
 const secretFile = () => path.join(dir, 'root', 'etc', 'secret.conf');
 
+/**
+ * Steps that would carry the canary somewhere another user of the host can read it: each
+ * must be refused before connecting, naming the secret and the field (secret-policy.ts).
+ */
+const REFUSED_SINKS: Record<string, { step: string; message: RegExp }> = {
+  // useradd --comment: host argv, the journal's _CMDLINE, /etc/passwd (0644).
+  'sink-user-comment': {
+    step: `  - user: { name: provision-canary, comment: "svc {{ canary }}" }`,
+    message: /^error: playbooks\/sink-user-comment\.yaml:2:\d+: secret `canary` would reach `comment` of `user`: .*\/etc\/passwd/m,
+  },
+  // A file name anyone can list.
+  'sink-file-name': {
+    step: `  - file: { dest: "{{ root }}/etc/{{ canary }}.conf", content: "x", mode: '0600' }`,
+    message: /^error: playbooks\/sink-file-name\.yaml:2:\d+: secret `canary` would reach `dest` of `file`: a path or name/m,
+  },
+  // A world-readable file.
+  'sink-world-readable': {
+    step: `  - template: { src: secret.conf.njk, dest: "{{ root }}/etc/open.conf", mode: '0644' }`,
+    message: /^error: playbooks\/sink-world-readable\.yaml:2:\d+: secret `canary` in the content of `template`, whose file has mode 0644/m,
+  },
+  'sink-no-mode': {
+    step: `  - file: { dest: "{{ root }}/etc/open.env", content: "TOKEN={{ canary }}" }`,
+    message: /^error: playbooks\/sink-no-mode\.yaml:2:\d+: secret `canary` in the content of `file`, whose file has no `mode`/m,
+  },
+  // A line in a file whose mode the step does not control.
+  'sink-line': {
+    step: `  - line: { path: "{{ root }}/etc/app.env", line: "TOKEN={{ canary }}", create: true, mode: '0600' }`,
+    message: /^error: playbooks\/sink-line\.yaml:2:\d+: secret `canary` would reach `line` of `line`/m,
+  },
+  // A validator's command line: host argv.
+  'sink-validate': {
+    step: `  - file: { dest: "{{ root }}/etc/v.conf", content: "x", mode: '0600', validate: "test {{ canary }} && test -f %s" }`,
+    message: /^error: playbooks\/sink-validate\.yaml:2:\d+: secret `canary` would reach `validate` of `file`: a command line/m,
+  },
+  // A step name: every report.
+  'sink-step-name': {
+    step: `  - name: "token {{ canary }}"\n    file: { dest: "{{ root }}/etc/n.conf", content: "x", mode: '0600' }`,
+    message: /^error: playbooks\/sink-step-name\.yaml:2:\d+: secret `canary` would be in the step name/m,
+  },
+};
+
+/** Every path under `root` with its mode (names and modes are what other users see). */
+async function walk(root: string): Promise<{ file: string; mode: number; isFile: boolean }[]> {
+  const out: { file: string; mode: number; isFile: boolean }[] = [];
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    const file = path.join(root, e.name);
+    out.push({ file, mode: (await stat(file)).mode & 0o777, isFile: e.isFile() });
+    if (e.isDirectory()) out.push(...(await walk(file)));
+  }
+  return out;
+}
+
 beforeAll(async () => {
   fx = await startSshd();
   dir = await mkdtemp(path.join(os.tmpdir(), 'provision-secrets-'));
@@ -94,7 +146,8 @@ secrets:
 hosts:
   web-1: { address: 127.0.0.1, playbooks: [${playbook}], vars: { root: ${dir}/root } }
 `;
-  for (const p of ['site', 'failing', 'secret-in-argv', 'secret-in-handler']) await writeFile(path.join(dir, 'inventory', `${p}.yaml`), inventory(p));
+  for (const [p, body] of Object.entries(REFUSED_SINKS)) await writeFile(path.join(dir, 'playbooks', `${p}.yaml`), `steps:\n${body.step}\n`);
+  for (const p of ['site', 'failing', 'secret-in-argv', 'secret-in-handler', ...Object.keys(REFUSED_SINKS)]) await writeFile(path.join(dir, 'inventory', `${p}.yaml`), inventory(p));
   sampler = setInterval(sample, 50);
 }, 120_000);
 
@@ -148,7 +201,7 @@ describe('a secret never leaves the file it belongs in', () => {
     const before = fx.countSessions();
     const r = await run('argv', ['apply', 'inventory/secret-in-argv.yaml']);
     expect(r.code, r.output).toBe(1);
-    expect(r.stderr).toMatch(/^error: playbooks\/secret-in-argv\.yaml:2:5: command: a secret value in `cmd` or `unless` would be visible in the process list/m);
+    expect(r.stderr).toMatch(/^error: playbooks\/secret-in-argv\.yaml:2:\d+: secret `canary` would reach `cmd` of `command`: a command line, readable by every user in the process list/m);
     expect(fx.countSessions()).toBe(before);
   });
 
@@ -156,8 +209,26 @@ describe('a secret never leaves the file it belongs in', () => {
     const before = fx.countSessions();
     const r = await run('handler-argv', ['apply', 'inventory/secret-in-handler.yaml']);
     expect(r.code, r.output).toBe(1);
-    expect(r.stderr).toMatch(/^error: playbooks\/secret-in-handler\.yaml:\d+:\d+: command: a secret value in `cmd` or `unless` would be visible in the process list/m);
+    expect(r.stderr).toMatch(/^error: playbooks\/secret-in-handler\.yaml:\d+:\d+: secret `canary` would reach `cmd` of `command`: a command line, readable by every user in the process list/m);
     expect(fx.countSessions()).toBe(before);
+  });
+
+  it.each(Object.keys(REFUSED_SINKS))('%s: refused before connecting, naming the secret and the field', async (p) => {
+    const before = fx.countSessions();
+    const r = await run(p, ['apply', `inventory/${p}.yaml`]);
+    expect(r.code, r.output).toBe(1);
+    expect(r.stderr).toMatch(REFUSED_SINKS[p]!.message);
+    expect(fx.countSessions()).toBe(before);
+  });
+
+  it('no file under the managed root has the canary in its name, nor in a world-readable file', async () => {
+    const entries = await walk(path.join(dir, 'root'));
+    expect(entries.length).toBeGreaterThan(1);
+    expect(entries.map((e) => path.basename(e.file)).filter((n) => n.includes(CANARY))).toEqual([]);
+    const holders = [];
+    for (const e of entries.filter((x) => x.isFile)) if ((await readFile(e.file, 'utf8')).includes(CANARY)) holders.push(e);
+    expect(holders.map((h) => h.file)).toContain(secretFile());
+    expect(holders.filter((h) => (h.mode & 0o044) !== 0).map((h) => `${h.file} ${h.mode.toString(8)}`)).toEqual([]);
   });
 
   it('no output, JSON report, file name, sshd log line or process argument ever held the canary', async () => {

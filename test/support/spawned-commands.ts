@@ -136,6 +136,12 @@ export function controllerCommandUses(dirs: readonly string[]): CommandUse[] {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const consts = stringConsts(sf);
     const visit = (node: ts.Node): void => {
+      // A browser or tool launched by a library: `executablePath: '/usr/bin/chromium'`.
+      if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name) && node.name.text === 'executablePath') {
+        const path = literalText(node.initializer);
+        const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+        if (path !== undefined) uses.push({ command: basename(path), at: `${file}:${line}` });
+      }
       if (ts.isCallExpression(node)) {
         const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
         for (const command of commandsOfCall(node, sf, consts, file)) uses.push({ command, at: `${file}:${line}` });

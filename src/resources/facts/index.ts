@@ -12,9 +12,11 @@ import { passwdCollector } from './passwd.js';
 import { groupCollector } from './group.js';
 import { aclCollector } from './acl.js';
 import { pendingCollector } from './pending.js';
+import { haproxyCollector, haproxyProcCollector } from './haproxy.js';
+import { mtimeCollector } from './mtime.js';
 import { emptyFacts, type FactCollector, type FactRequest, type Facts } from './types.js';
 
-type KeyedKind = 'stat' | 'sha256' | 'content' | 'package' | 'unit' | 'passwd' | 'group' | 'acl' | 'pending';
+type KeyedKind = 'stat' | 'sha256' | 'content' | 'package' | 'unit' | 'passwd' | 'group' | 'acl' | 'pending' | 'haproxy' | 'haproxyProc' | 'mtime';
 
 const COLLECTORS: Record<KeyedKind, FactCollector<unknown>> = {
   stat: statCollector,
@@ -26,6 +28,9 @@ const COLLECTORS: Record<KeyedKind, FactCollector<unknown>> = {
   group: groupCollector,
   acl: aclCollector,
   pending: pendingCollector,
+  haproxy: haproxyCollector,
+  haproxyProc: haproxyProcCollector,
+  mtime: mtimeCollector,
 };
 
 export const SCRIPT_ENV = `export LC_ALL=C

@@ -6,6 +6,9 @@
  * against recorded output under test/unit/resources/facts/.
  */
 
+import type { HaproxyRuntime } from './haproxy.js';
+import type { ProcInfo } from '../haproxy/show-proc.js';
+
 /** `find -maxdepth 0` over the path: type, mode, owner, group, size, symlink target. */
 export interface PathStat {
   /** f file, d directory, l symlink, or another find %y letter. */
@@ -72,6 +75,12 @@ export type FactRequest =
   | { kind: 'acl'; path: string }
   /** Handlers left pending by an earlier apply (a directory beside the lock). */
   | { kind: 'pending'; path: string }
+  /** HAProxy's running servers and backends, through the admin socket at `path`. */
+  | { kind: 'haproxy'; path: string }
+  /** HAProxy's master CLI `show proc` (socket at `path`) and the host clock. */
+  | { kind: 'haproxyProc'; path: string }
+  /** Modification time of a path, whole seconds since the epoch. */
+  | { kind: 'mtime'; path: string }
   /** A guard command (`command` steps' `unless`): only its exit code is kept. */
   | { kind: 'shell'; id: string; script: string };
 
@@ -91,6 +100,11 @@ export interface Facts {
   shell: Map<string, ShellResult>;
   /** Directory -> names of handlers still pending from an earlier apply. */
   pending: Map<string, string[]>;
+  /** Admin socket -> HAProxy's running state, null when it does not answer. */
+  haproxy: Map<string, HaproxyRuntime | null>;
+  /** Master socket -> master and current worker start times, null when it does not answer. */
+  haproxyProc: Map<string, ProcInfo | null>;
+  mtime: Map<string, number | null>;
 }
 
 export function emptyFacts(): Facts {
@@ -106,6 +120,9 @@ export function emptyFacts(): Facts {
     acl: new Map(),
     shell: new Map(),
     pending: new Map(),
+    haproxy: new Map(),
+    haproxyProc: new Map(),
+    mtime: new Map(),
   };
 }
 

@@ -1,5 +1,6 @@
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/errors.js';
 import { loadInventory, type Inventory } from '../../../src/config/inventory.js';
 import { configErrors, FIXTURES, shown } from './helpers.js';
@@ -8,6 +9,9 @@ const ENV = { HOME: '/home/tester', TEST_CONSUL_ENCRYPT: 'enc-key-123' };
 const load = (): Promise<Inventory> => loadInventory(path.join(FIXTURES, 'valid/inventory/prod.yaml'), ENV);
 const invDir = path.join(FIXTURES, 'valid/inventory');
 const pb = (name: string): string => path.join(FIXTURES, 'valid/playbooks', name);
+
+// Git keeps no file modes but the executable bit; a secret file must not be readable by others.
+beforeAll(() => chmodSync(path.join(FIXTURES, 'valid/secrets/consul-token'), 0o600));
 
 describe('loadInventory: valid inventory', () => {
   it('resolves settings relative to the inventory file, with defaults', async () => {
@@ -97,7 +101,7 @@ describe('Inventory.select (--limit)', () => {
 
   it('selects everything without a limit', async () => {
     expect(await names()).toEqual(['bastion', 'lb-1', 'lb-2', 'app-1']);
-    expect(await names('')).toEqual(['bastion', 'lb-1', 'lb-2', 'app-1']);
+    expect(await names(undefined)).toEqual(['bastion', 'lb-1', 'lb-2', 'app-1']);
   });
   it('selects by host name and group name, keeping inventory order', async () => {
     expect(await names('app-1,lb-1')).toEqual(['lb-1', 'app-1']);
@@ -121,6 +125,17 @@ describe('Inventory.select (--limit)', () => {
     expect(() => inv.select('lb-1,lb-9')).toThrow('--limit pattern `lb-9` matches no host or group (did you mean `lb-1`?)');
     expect(() => inv.select('!web-*')).toThrow('--limit pattern `!web-*` matches no host or group');
   });
+  it('rejects an empty or malformed --limit instead of selecting every host', async () => {
+    const inv = await load();
+    expect(() => inv.select('')).toThrow('--limit `` names no host (give host names, group names or globs');
+    expect(() => inv.select(' , ,, ')).toThrow('--limit ` , ,, ` names no host');
+    expect(() => inv.select('lb-1,,app-1')).toThrow('--limit `lb-1,,app-1`: item 2 is empty (remove the extra comma');
+    expect(() => inv.select('lb-1,!')).toThrow('--limit `lb-1,!`: item 2 is empty');
+  });
+  it('rejects a --limit that selects no host, naming it', async () => {
+    const inv = await load();
+    expect(() => inv.select('lb,!lb-*')).toThrow('--limit `lb,!lb-*` selects no host (its `!` exclusions remove every host it names)');
+  });
 });
 
 interface BrokenCase {
@@ -141,7 +156,7 @@ const broken: BrokenCase[] = [
   { file: 'unknown-child.yaml', line: 3, col: 16, message: 'unknown group `egde` in children of group `lb`; defined groups: lb, edge', hint: 'did you mean `edge`?' },
   { file: 'group-cycle.yaml', line: 7, col: 16, message: 'group cycle: lb -> edge -> core -> lb' },
   { file: 'group-self.yaml', line: 4, col: 16, message: 'group cycle: lb -> lb' },
-  { file: 'jump-loop.yaml', line: 4, col: 3, message: 'jump host loop: bastion -> bastion' },
+  { file: 'jump-loop.yaml', line: 2, col: 9, message: 'jump host loop: bastion -> bastion' }, // the `defaults` line that sets it
   { file: 'duplicate-key.yaml', line: 4, col: 3, message: 'duplicate key `lb-1` (also at line 2)' },
   { file: 'syntax-error.yaml', line: 3, col: 3, message: 'YAML: a `{ ... }` map opened above is not closed before this line' },
   { file: 'secret-env-unset.yaml', line: 2, col: 26, message: 'secret `consul_encrypt`: environment variable PROVISION_TEST_UNSET_VAR is not set' },

@@ -25,6 +25,10 @@ describe('service schema/names', () => {
     expect(serviceResource.schema.safeParse({ name: 'a', state: 'running' }).success).toBe(false);
     expect(serviceResource.check!(spec({ name: 'a' }))).toMatch(/enabled/);
     expect(serviceResource.check!(spec({ name: 'a', enabled: false }))).toBeNull();
+    // restarted/reloaded mean "now", which only a notified handler knows.
+    expect(serviceResource.check!(spec({ name: 'a', state: 'restarted' }))).toMatch(/^`state: restarted` belongs in a handler: .*use `state: started` here, and `notify` a handler/);
+    expect(serviceResource.check!(spec({ name: 'a', state: 'reloaded', enabled: true }))).toMatch(/^`state: reloaded` belongs in a handler/);
+    expect(serviceResource.check!(spec({ name: 'a', state: 'started' }))).toBeNull();
   });
   it('classifies unit states', () => {
     expect(isEnabledState(unit({ unitFileState: 'static' }))).toBe(true);

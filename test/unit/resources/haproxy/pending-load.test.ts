@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { mtimeCollector } from '../../../../src/resources/facts/mtime.js';
+import { haproxyProcCollector } from '../../../../src/resources/facts/haproxy.js';
+import { pendingLoad } from '../../../../src/resources/haproxy/pending-load.js';
+import { parseShowProc, parseUptime } from '../../../../src/resources/haproxy/show-proc.js';
+import { recorded } from '../run-sh.js';
+
+const NOW = 1_795_000_000;
+const proc = parseShowProc(`${NOW}\n${recorded('haproxy-show-proc.txt')}`)!;
+
+describe('show proc (recorded HAProxy 2.6.12 after one reload)', () => {
+  it('gives the master start (service start) and the current worker start (last load)', () => {
+    expect(parseUptime('0d00h00m24s')).toBe(24);
+    expect(parseUptime('2d03h04m05s')).toBe(((2 * 24 + 3) * 60 + 4) * 60 + 5);
+    expect(proc).toEqual({ now: NOW, masterStart: NOW - 24, workerStart: NOW - 2, workerPids: [1436] });
+  });
+  it('null without an answer', () => {
+    expect(parseShowProc(`${NOW}\n`)).toBeNull();
+    expect(parseShowProc('')).toBeNull();
+  });
+  it('collector: keyed by master socket', () => {
+    const out = `/run/m.sock\0${NOW}\n${recorded('haproxy-show-proc.txt')}\0`;
+    expect(haproxyProcCollector.parse(out, ['/run/m.sock']).get('/run/m.sock')?.workerStart).toBe(NOW - 2);
+    expect(haproxyProcCollector.script(['/run/m.sock'])).toContain(`printf 'show proc\\n' | socat -t5 stdio UNIX-CONNECT:/run/m.sock`);
+  });
+});
+
+describe('mtime collector', () => {
+  it('whole seconds per path, missing paths null', () => {
+    const m = mtimeCollector.parse(`1795000000.1234567890 /etc/haproxy/haproxy.cfg\0\n1794999000.0000000000 /etc/a b\0`, ['/etc/haproxy/haproxy.cfg', '/etc/a b', '/gone']);
+    expect([...m]).toEqual([['/etc/haproxy/haproxy.cfg', 1795000000], ['/etc/a b', 1794999000], ['/gone', null]]);
+  });
+});
+
+describe('pendingLoad', () => {
+  const files = { reload: ['/etc/haproxy/haproxy.cfg', '/etc/haproxy/conf.d'], restart: ['/etc/default/haproxy'] };
+  it('nothing pending when every file is older than the load (within the slack)', () => {
+    const m = new Map([['/etc/haproxy/haproxy.cfg', NOW - 2 + 2], ['/etc/haproxy/conf.d', NOW - 100], ['/etc/default/haproxy', NOW - 24]]);
+    expect(pendingLoad(proc, m, files)).toEqual({ notes: [], attrs: [], reload: false, restart: false });
+  });
+  it('a configuration changed after the worker loaded it: reload pending, with both times', () => {
+    const m = new Map([['/etc/haproxy/haproxy.cfg', NOW - 2 + 3]]);
+    const p = pendingLoad(proc, m, files);
+    expect(p.reload).toBe(true);
+    expect(p.restart).toBe(false);
+    expect(p.notes).toEqual([
+      `reload pending: /etc/haproxy/haproxy.cfg changed at ${new Date((NOW + 1) * 1000).toISOString().replace('.000Z', 'Z')}, HAProxy loaded its configuration at ${new Date((NOW - 2) * 1000).toISOString().replace('.000Z', 'Z')}`,
+    ]);
+  });
+  it('a start-only file changed after the master started: restart pending', () => {
+    const p = pendingLoad(proc, new Map([['/etc/default/haproxy', NOW - 10]]), files);
+    expect([p.restart, p.reload]).toEqual([true, false]);
+    expect(p.notes[0]).toMatch(/^restart pending: \/etc\/default\/haproxy changed at /);
+  });
+  it('HAProxy not answering: nothing to compare', () => {
+    expect(pendingLoad(null, new Map([['/etc/default/haproxy', NOW]]), files).notes).toEqual([]);
+  });
+});
