@@ -7,12 +7,14 @@
  * overlays, systemd-nspawn); installs its Debian packages when missing.
  */
 import { spawn } from 'node:child_process';
-import { ensureHarnessPackages, cleanupStaleLabs } from './hosts/harness.js';
+import { ensureControllerPackages, cleanupStaleLabs } from './hosts/harness.js';
 import { startStackLab, type StackLab } from './e2e/stack-lab.js';
 import { applyUnderTraffic, inventoryWithExtraFrontend } from './e2e/demo-change.js';
 import { CLI } from './support/cli.js';
 
-const say = (line: string) => process.stdout.write(`\x1b[1m==>\x1b[0m ${line}\n`);
+/** Bold `==>` on a terminal only, as provision itself colours: never with NO_COLOR or into a pipe. */
+const bold = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+const say = (line: string) => process.stdout.write(`${bold ? '\x1b[1m==>\x1b[0m' : '==>'} ${line}\n`);
 
 function provision(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
@@ -31,7 +33,7 @@ async function main(): Promise<number> {
     process.stderr.write('the demo boots containers with systemd-nspawn and network namespaces: run it as root\n');
     return 1;
   }
-  await ensureHarnessPackages();
+  ensureControllerPackages({ log: say });
   await cleanupStaleLabs(say);
   say('booting 2 load balancers and 3 backends (the base image is built once and cached)');
   let stack: StackLab | undefined;

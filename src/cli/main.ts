@@ -11,6 +11,7 @@ import { bootstrapCommand } from './bootstrap-command.js';
 import { hostsCommand } from './hosts-command.js';
 import { validateCommand } from './validate-command.js';
 import { schemasCommand } from './schemas-command.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseDuration, parseListen, watchCommand } from './watch-command.js';
 import { parseShard } from '../config/shard.js';
 import { reportMergeCommand } from './report-command.js';
@@ -59,6 +60,7 @@ const forks = new Option('-f, --forks <n>', 'hosts handled in parallel (default:
 
 program
   .command('apply')
+  .addHelpText('after', exitCodesHelp('apply'))
   .description('converge every selected host; exit 0 on success, 1 on any failure')
   .argument('<inventory>', 'inventory YAML file')
   .addOption(limit)
@@ -80,6 +82,7 @@ program
 
 program
   .command('check')
+  .addHelpText('after', exitCodesHelp('check'))
   .description('read-only drift check: exit 0 in sync, 2 drift, 1 error or unreachable host')
   .argument('<inventory>', 'inventory YAML file')
   .addOption(limit)
@@ -153,6 +156,7 @@ program
 
 program
   .command('bootstrap')
+  .addHelpText('after', exitCodesHelp('bootstrap'))
   .description('first contact with fresh hosts: provisioning user, key, sudo, then (proven) sshd hardening; exit 0 ok, 1 failure')
   .argument('<inventory>', 'inventory YAML file')
   .option('--host <names>', 'the host(s) to bootstrap (same patterns as --limit)')
@@ -181,6 +185,7 @@ program
 
 program
   .command('validate')
+  .addHelpText('after', exitCodesHelp('validate'))
   .description('load and type-check inventory, playbooks and templates for every host, without connecting')
   .argument('<inventory>', 'inventory YAML file')
   .addOption(limit)

@@ -50,7 +50,10 @@ export interface RunHooks {
 export async function run(inventoryFile: string, opts: RunCommandOptions, mode: Mode, hooks: RunHooks = {}): Promise<{ code: number; results?: HostResult[]; built?: BuiltJobs; inv?: Inventory }> {
   let redactor = new Redactor([]);
   let built;
+  // On a terminal, something from the first second: loading can take seconds (templates, downloads).
+  const say = useLiveDisplay() && !opts.verbose ? (line: string) => process.stderr.write(`${line}\n`) : () => {};
   try {
+    say(`${mode}: loading ${inventoryFile}: inventory, playbooks, templates, downloads...`);
     const inv = await loadInventory(inventoryFile);
     redactor = new Redactor(inv.secretValues);
     const hosts = selectHosts(inv, opts.limit, opts.shard);
@@ -63,6 +66,7 @@ export async function run(inventoryFile: string, opts: RunCommandOptions, mode: 
     const rollout = mode === 'apply' && wantsRollout(hosts, opts.serial, built.playbooks) ? rolloutHosts(inv, hosts, built.jobs, built.playbooks) : null;
     const planGuard = hooks.prepare?.(inv, built);
     const forks = opts.forks ?? inv.settings.forks;
+    say(`${mode}: ${built.jobs.length} host${built.jobs.length === 1 ? '' : 's'}, ${Math.min(forks, built.jobs.length)} at a time`);
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
     const reporterOpts = { redactor, showDiff: Boolean(opts.diff), color, verbose: Boolean(opts.verbose) };
     // Verbose output is a log: line by line, never a live display that redraws.

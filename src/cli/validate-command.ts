@@ -17,7 +17,8 @@ export async function validateCommand(inventory: string, opts: { limit?: string;
     redactor = new Redactor(inv.secretValues);
     const { jobs } = await buildJobs(inv, selectHosts(inv, opts.limit, opts.shard));
     const steps = jobs.reduce((n, j) => n + j.steps.length, 0);
-    process.stdout.write(`ok: ${jobs.length} hosts, ${steps} steps valid\n`);
+    const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+    process.stdout.write(`ok: ${n(jobs.length, 'host')}, ${n(steps, 'step')} valid\n`);
     return 0;
   } catch (e) {
     return printError(e, redactor);

@@ -223,7 +223,7 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
   for (const [name, h] of Object.entries(inv.hosts)) {
     const groups = graph.groupsOf.get(name) ?? [];
     const vars = mergeVars(inv.vars, ...groups.map((g) => groupCfg.get(g)!.vars), h.vars, secretVars);
-    const varLayersOf = [{ path: ['vars'], vars: inv.vars }, ...groups.map((g) => ({ path: ['groups', g, 'vars'], vars: groupCfg.get(g)!.vars })), { path: ['hosts', name, 'vars'], vars: h.vars }];
+    const varLayersOf = [{ path: ['vars'], vars: inv.vars }, ...groups.map((g) => ({ path: ['groups', g, 'vars'], vars: groupCfg.get(g)!.vars })), { path: ['hosts', name, 'vars'], vars: h.vars }, { path: ['secrets'], vars: secretVars }];
     const varPos = mergeVarPositions(varLayersOf, (p) => src.posOf(p));
     const connection = mergeConnection([inv.defaults, ...groups.map((g) => groupCfg.get(g)!), h], dir, env);
     const playbooks: string[] = [];

@@ -13,6 +13,7 @@ import { buildApplyScript, pendingDir } from './apply-script.js';
 import { parseApplyOutput } from './apply-output.js';
 import { loadPendingChanges, loadPendingRequests, withLoadPending } from './load-pending.js';
 import type { HandlerOutcome, HostJob, HostResult, Reporter, RunOptions, StepOutcome } from './types.js';
+import { unstage } from './unstage.js';
 
 export function newNonce(): string {
   return randomBytes(8).toString('hex');
@@ -142,7 +143,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
         const o = byIndex.get(ev.index);
         if (!o) continue;
         o.status = ev.type === 'failed' ? 'failed' : ev.type === 'changed' ? 'changed' : 'ok';
-        if (ev.type === 'failed') o.error = (ev.output ?? '').trim() || `exit code ${ev.rc}`;
+        if (ev.type === 'failed') o.error = unstage((ev.output ?? '').trim(), nonce) || `exit code ${ev.rc}`;
         reporter.stepDone(job.name, o);
       }
     };

@@ -15,6 +15,7 @@ import { displayPath } from '../config/paths.js';
 import type { TemplateEngine } from '../config/templates.js';
 import { LazyVars } from '../config/lazy-vars.js';
 import { BUILTIN_VARS, mergeVars } from '../config/vars.js';
+import { blameVariable, type VarOrigins } from '../config/var-origins.js';
 import { describeValue, zodIssuesToConfigErrors } from '../config/zod-issues.js';
 import type { ResolvedHandler, ResolvedStep, ValidateSet } from '../engine/types.js';
 import type { DownloadCache } from './download-cache.js';
@@ -46,8 +47,18 @@ function truthy(v: unknown): boolean {
   return Array.isArray(v) ? v.length > 0 : Boolean(v);
 }
 
+/** The YAML text at `path` or at its nearest ancestor that is a scalar (a var may fill a whole list). */
+function rawNear(def: StepDef | HandlerDef, path: PropertyKey[]): string | undefined {
+  const p = path.filter((k): k is string | number => typeof k !== 'symbol');
+  for (let i = p.length; i >= 0; i--) {
+    const raw = def.rawAt(p.slice(0, i));
+    if (raw !== undefined) return raw;
+  }
+  return undefined;
+}
+
 /** Render, validate and check one body against its step type. */
-function resolveBody(type: ResourceType, def: StepDef | HandlerDef, vars: object, deps: ExpandDeps, errors: ConfigError[], asHandler = false): unknown | undefined {
+function resolveBody(type: ResourceType, def: StepDef | HandlerDef, vars: object, deps: ExpandDeps, errors: ConfigError[], asHandler = false, origins: VarOrigins = {}): unknown | undefined {
   let rendered: unknown;
   try {
     rendered = deps.templates.renderValue(def.body, vars, (p) => def.posOf(p));
@@ -57,7 +68,11 @@ function resolveBody(type: ResourceType, def: StepDef | HandlerDef, vars: object
   }
   const parsed = type.schema.safeParse(rendered ?? {}, { reportInput: true });
   if (!parsed.success) {
-    errors.push(...zodIssuesToConfigErrors(parsed.error.issues, (p) => def.posOf(p), undefined, (p) => def.rawAt(p)));
+    // An error in a value rendered from a var points at the var's definition (and says where it is used).
+    for (const issue of parsed.error.issues) {
+      const found = zodIssuesToConfigErrors([issue], (p) => def.posOf(p), undefined, (p) => def.rawAt(p));
+      errors.push(...found.map((e) => blameVariable(e, rawNear(def, issue.path), origins)));
+    }
     return undefined;
   }
   // A handler runs unconditionally when notified: step-only rules (guards) do not apply.
@@ -148,6 +163,7 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
   const owners = new PathOwners();
   errors.push(...secretVarClashes(playbook, deps.secrets));
   const baseVars = hostVars(host, playbook, deps);
+  const origins: VarOrigins = Object.fromEntries(Object.entries({ ...playbook.varPos, ...host.varPos }).map(([name, posOf]) => [name, posOf([])]));
   const steps: ResolvedStep[] = [];
   const evalCond = (cond: string | boolean, vars: object, pos: SourcePos): boolean | undefined => {
     if (typeof cond === 'boolean') return cond;
@@ -184,7 +200,9 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
     for (const item of items) {
       const vars = def.loop !== undefined ? baseVars.with(def.loopVar, item) : baseVars;
       if (def.when !== undefined && evalCond(def.when, vars, def.whenPos ?? def.pos) !== true) continue;
-      const spec = resolveBody(type, def, vars, deps, errors);
+      // A loop var shadows any var of the same name: it is not defined in a file.
+      const stepOrigins = def.loop !== undefined ? { ...origins, [def.loopVar]: undefined } : origins;
+      const spec = resolveBody(type, def, vars, deps, errors, false, stepOrigins as VarOrigins);
       if (spec === undefined) continue;
       const set = (spec as { validate_set?: string }).validate_set;
       if (set) {
@@ -229,7 +247,7 @@ export async function expandHost(host: HostConfig, playbook: Playbook, deps: Exp
       errors.push(new ConfigError(`\`${def.kind}\` cannot be a handler`, def.pos, 'use `service` (state: reloaded/restarted) or `command`'));
       continue;
     }
-    const spec = resolveBody(type, def, baseVars, deps, errors, true);
+    const spec = resolveBody(type, def, baseVars, deps, errors, true, origins);
     if (spec === undefined) continue;
     // The same preparation as a step: a handler's command is refused a secret too.
     const prepared = await prepareBody(type, spec, prepareContext(host, baseVars, def, deps), def, errors, tracer);

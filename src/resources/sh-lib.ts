@@ -59,7 +59,9 @@ _put() {
   [ -z "$3" ] || chown "$3" -- "$8" || { rm -f -- "$8"; return 1; }
   [ -z "$4" ] || chgrp "$4" -- "$8" || { rm -f -- "$8"; return 1; }
   if [ -n "$7" ]; then
-    if ! eval "$7"; then rm -f -- "$8"; _err "validation failed for $1: $7"; return 1; fi
+    # A one-line command is named; a script (bootstrap's sshd check) already said why on stderr.
+    if ! eval "$7"; then rm -f -- "$8"; case $7 in *'
+'*) _err "validation failed for $1" ;; *) _err "validation failed for $1: $7" ;; esac; return 1; fi
   fi
   _changed
   [ "$9" = 1 ] && return 0

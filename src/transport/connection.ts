@@ -55,7 +55,10 @@ export interface SshTarget {
   /** known_hosts files to verify against (first one is where accept-new records keys). */
   knownHostsFiles: string[];
   hostKeyPolicy: 'strict' | 'accept-new';
+  /** Reaching the host and the key exchange (OpenSSH's ConnectTimeout). */
   connectTimeoutMs: number;
+  /** Authentication, once the key exchange is done; default 60 s (connect-phases.ts). */
+  authTimeoutMs?: number;
   /** 0 disables keepalives. */
   keepaliveIntervalMs: number;
   /** Unanswered keepalives before the connection counts as lost (ServerAliveCountMax); default 3. */

@@ -21,6 +21,7 @@ import { connectFailure } from './connect-errors.js';
 import type { Connection, ExecOptions, ExecResult, SshTarget } from './connection.js';
 import { hostLabel, prepareHostKeyCheck, type NewHostKey } from './host-key.js';
 import { runExec, type ExecContext } from './remote-exec.js';
+import { armConnectPhases, DEFAULT_AUTH_TIMEOUT_MS } from './connect-phases.js';
 
 const { Client } = ssh2;
 
@@ -219,7 +220,7 @@ async function openClient(
     hostVerifier: hostKeys.verifier,
     algorithms: { serverHostKey: hostKeys.serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
     authHandler: auth.methods,
-    readyTimeout: target.connectTimeoutMs,
+    readyTimeout: 0, // the two limits are armed below: connect + key exchange, then authentication
     keepaliveInterval: target.keepaliveIntervalMs,
     keepaliveCountMax: target.keepaliveCountMax ?? 3,
   };
@@ -232,6 +233,7 @@ async function openClient(
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
+      disarm();
       client.end();
       // The verifier knows why it said no; ssh2 only says "Host denied".
       const refusal = hostKeys.refusal();
@@ -246,8 +248,11 @@ async function openClient(
         }),
       );
     };
+    const limits = { connectTimeoutMs: target.connectTimeoutMs, authTimeoutMs: target.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS, label, user: target.user };
+    const disarm = armConnectPhases(client, limits, fail);
     client.once('ready', () => {
       settled = true;
+      disarm();
       resolve(client);
     });
     client.on('error', fail);

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../support/cli.js';
 
 const CASES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cases');
-const NAMES = readdirSync(CASES).filter((n) => /^\d\d-/.test(n)).sort();
+const NAMES = readdirSync(CASES).filter((n) => /^\d+-/.test(n)).sort();
 
 /** Cases also run through `apply`: YAML, references, templates, secrets, shell safety, --limit. */
 const APPLY = [

@@ -17,9 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint, parseKnownHosts } from '../../src/transport/known-hosts.js';
 import { run } from '../hosts/exec.js';
 import { startLab, type Lab, type TestHost } from '../hosts/harness.js';
+import { budget, phase, timeoutFor, within, WORK } from '../support/budget.js';
 import { runCli } from '../support/cli.js';
 
 const PASSWORD = 'fresh-VM-pw-7f3a9c';
+/** A bootstrap apt-installs sudo and acl on the host: minutes on a busy machine. */
+const cli = (args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) => runCli(args, { timeoutMs: WORK.aptApply, ...opts });
 const USER = 'deploy';
 let lab: Lab;
 let dir: string;
@@ -89,13 +92,16 @@ function passwordLogin(host: TestHost, user: string, password: string): Promise<
   });
 }
 
-beforeAll(async () => {
+const SETUP = budget(WORK.image, WORK.boot, WORK.inspect);
+beforeAll(within(SETUP, async () => {
+  phase('booting 2 hosts');
   lab = await startLab({ hosts: ['fresh-1', 'fresh-2'] });
   [fresh1, fresh2] = lab.hosts as [TestHost, TestHost];
   for (const e of parseKnownHosts(await readFile(lab.knownHostsPath, 'utf8'))) {
     const h = lab.hosts.find((x) => e.hosts.kind === 'patterns' && e.hosts.patterns.includes(x.address));
     if (h) realFingerprint.set(h.name, fingerprint(e.key));
   }
+  phase('preparing the fresh hosts');
   dir = await mkdtemp(path.join(os.tmpdir(), 'provision-bootstrap-'));
   knownHosts = path.join(dir, 'known_hosts'); // the project's own: empty at first
   userKey = path.join(dir, 'deploy_ed25519');
@@ -117,7 +123,7 @@ beforeAll(async () => {
       ].join('\n'),
     );
   }
-}, 300_000);
+}), timeoutFor(SETUP));
 
 afterAll(async () => {
   await lab?.teardown();
@@ -127,18 +133,18 @@ afterAll(async () => {
 describe('provision bootstrap on fresh hosts', () => {
   const windows: { host: TestHost; since: number; until: number }[] = [];
 
-  it('starts from hosts where only the root password gets in', async () => {
+  it('starts from hosts where only the root password gets in', within(budget(2 * WORK.inspect), async () => {
     expect(await passwordLogin(fresh1, 'root', PASSWORD)).toBe('accepted');
     expect(await passwordLogin(fresh1, 'root', 'wrong')).toBe('refused');
     expect((await lab.ssh(fresh1, 'true', { allowFail: true })).exitCode).not.toBe(0); // lab key gone
-  });
+  }), timeoutFor(budget(2 * WORK.inspect)));
 
-  it('refuses a wrong --expect-fingerprint before any credential is sent', async () => {
+  it('refuses a wrong --expect-fingerprint before any credential is sent', within(budget(1 * WORK.aptApply, WORK.inspect), async () => {
     const wrong = 'SHA256:' + 'A'.repeat(43);
     const since = Math.floor(Date.now() / 1000);
     // BOOT_PW is deliberately unset: had the password been looked up, the run would fail
     // with "--password-env BOOT_PW: the variable is not set" instead.
-    const r = await runCli(['bootstrap', inventory, '--host', 'fresh-1', '--password-env', 'BOOT_PW', '--expect-fingerprint', wrong], { env: { BOOT_PW: '' } });
+    const r = await cli(['bootstrap', inventory, '--host', 'fresh-1', '--password-env', 'BOOT_PW', '--expect-fingerprint', wrong], { env: { BOOT_PW: '' } });
     const until = Math.floor(Date.now() / 1000) + 1;
     expect(r.code).toBe(1);
     expect(r.output).toContain(`not the expected ${wrong}`);
@@ -148,12 +154,12 @@ describe('provision bootstrap on fresh hosts', () => {
     // sshd's side (LogLevel VERBOSE): the client went away during key exchange; no user
     // was ever named, no method tried. Read later, once we can log in again.
     windows.push({ host: fresh1, since, until });
-  });
+  }), timeoutFor(budget(1 * WORK.aptApply, WORK.inspect)));
 
-  it('leaves sshd unchanged and says why when the proof fails (sudo needs a password)', async () => {
+  it('leaves sshd unchanged and says why when the proof fails (sudo needs a password)', within(budget(1 * WORK.aptApply, WORK.inspect), async () => {
     const strictInv = path.join(dir, 'inventory-sudo-password.yaml');
     await writeFile(strictInv, inventoryText('  sudo: "ALL=(ALL) ALL"\n'));
-    const r = await runCli(['bootstrap', strictInv, '--host', 'fresh-2', '--password-env', 'BOOT_PW'], { env: { BOOT_PW: PASSWORD } });
+    const r = await cli(['bootstrap', strictInv, '--host', 'fresh-2', '--password-env', 'BOOT_PW'], { env: { BOOT_PW: PASSWORD } });
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/fresh-2: .*`sudo -n true` as deploy failed: .*password/);
     expect(r.output).toContain('sshd was left unchanged');
@@ -162,11 +168,11 @@ describe('provision bootstrap on fresh hosts', () => {
     const ls = await sshAsUser(fresh2, 'ls /etc/ssh/sshd_config.d/');
     expect(ls.exitCode).toBe(0); // the key works...
     expect(ls.stdout.split('\n')).toEqual(['10-provision-test.conf', '50-cloud-init.conf', '']); // ...and no drop-in was written
-  });
+  }), timeoutFor(budget(1 * WORK.aptApply, WORK.inspect)));
 
-  it('bootstraps several hosts with --password-env: user, key, sudo, hardened sshd', async () => {
+  it('bootstraps several hosts with --password-env: user, key, sudo, hardened sshd', within(budget(1 * WORK.aptApply, WORK.inspect), async () => {
     const json = path.join(dir, 'first.json');
-    const r = await runCli(['bootstrap', inventory, '--limit', 'fresh-*', '--password-env', 'BOOT_PW', '--json', json], { env: { BOOT_PW: PASSWORD } });
+    const r = await cli(['bootstrap', inventory, '--limit', 'fresh-*', '--password-env', 'BOOT_PW', '--json', json], { env: { BOOT_PW: PASSWORD } });
     expect(r.code, r.output).toBe(0);
     expect(r.output).not.toContain(PASSWORD);
     expect(r.output).toContain(`fresh-1: recorded host key ssh-ed25519 ${realFingerprint.get('fresh-1')}`);
@@ -190,9 +196,9 @@ describe('provision bootstrap on fresh hosts', () => {
         'kbdinteractiveauthentication no', 'passwordauthentication no', 'permitrootlogin without-password', '',
       ]);
     }
-  });
+  }), timeoutFor(budget(1 * WORK.aptApply, WORK.inspect)));
 
-  it('the refused fingerprint attempt reached no authentication on the host', async () => {
+  it('the refused fingerprint attempt reached no authentication on the host', within(budget(2 * WORK.inspect), async () => {
     for (const w of windows) {
       const log = await sshAsUser(w.host, `sudo -n journalctl -u ssh --no-pager -o cat --since @${w.since} --until @${w.until}`);
       expect(log.exitCode, log.stderr).toBe(0);
@@ -206,25 +212,25 @@ describe('provision bootstrap on fresh hosts', () => {
       expect(ours.some((l) => l.startsWith(`Disconnected from ${lab.controllerAddress} port ${port} [preauth]`)), ours.join('\n')).toBe(true);
       expect(ours.filter((l) => /authenticating user|invalid user|Failed|Accepted|Postponed/i.test(l))).toEqual([]);
     }
-  });
+  }), timeoutFor(budget(2 * WORK.inspect)));
 
-  it('refuses password login after hardening', async () => {
+  it('refuses password login after hardening', within(budget(2 * WORK.inspect), async () => {
     expect(await passwordLogin(fresh1, 'root', PASSWORD)).toBe('refused');
     expect(await passwordLogin(fresh2, 'root', PASSWORD)).toBe('refused');
-  });
+  }), timeoutFor(budget(2 * WORK.inspect)));
 
-  it('lets `provision apply` manage the hosts with the new user key', async () => {
-    const r = await runCli(['apply', inventory]);
+  it('lets `provision apply` manage the hosts with the new user key', within(budget(1 * WORK.aptApply, WORK.inspect), async () => {
+    const r = await cli(['apply', inventory]);
     expect(r.code, r.output).toBe(0);
     for (const h of [fresh1, fresh2]) {
       const c = await sshAsUser(h, 'cat /etc/provision-tiny');
       expect(c.stdout).toBe(`managed by ${h === fresh1 ? 'fresh-1' : 'fresh-2'}\n`);
     }
-  });
+  }), timeoutFor(budget(1 * WORK.aptApply, WORK.inspect)));
 
-  it('a second bootstrap changes nothing (and needs no password)', async () => {
+  it('a second bootstrap changes nothing (and needs no password)', within(budget(1 * WORK.aptApply, WORK.inspect), async () => {
     const json = path.join(dir, 'second.json');
-    const r = await runCli(['bootstrap', inventory, '--json', json]);
+    const r = await cli(['bootstrap', inventory, '--json', json]);
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain('fresh-1: nothing to do: already bootstrapped');
     expect(r.output).toContain('fresh-2: nothing to do: already bootstrapped');
@@ -232,5 +238,5 @@ describe('provision bootstrap on fresh hosts', () => {
     const report = JSON.parse(await readFile(json, 'utf8')) as { hosts: { status: string; steps: { status: string }[] }[] };
     expect(report.hosts.map((h) => h.status)).toEqual(['ok', 'ok']);
     expect(report.hosts.flatMap((h) => h.steps.map((s) => s.status)).every((s) => s === 'ok')).toBe(true);
-  });
+  }), timeoutFor(budget(1 * WORK.aptApply, WORK.inspect)));
 });

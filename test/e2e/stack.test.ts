@@ -11,15 +11,26 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND_PORT, type TestHost } from '../hosts/harness.js';
+import { budget, phase, timeoutFor, within, WORK } from '../support/budget.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { startStackLab, type Instance, type StackLab } from './stack-lab.js';
+
+/** Each test's budget: the work it does (test/support/budget.ts). */
+const B1 = budget(WORK.aptApply, 2 * WORK.inspect);
+const B2 = budget(2 * WORK.converge);
+const B3 = budget(4 * WORK.converge, 2 * WORK.inspect);
+const B4 = budget(4 * WORK.converge, 2 * WORK.inspect);
+const B5 = budget(2 * WORK.inspect);
+const B6 = budget(WORK.apply, WORK.cliRun, 2 * WORK.inspect);
+const B7 = budget(WORK.apply, 2 * WORK.cliRun, WORK.inspect);
+const B8 = budget(WORK.apply, WORK.cliRun, WORK.inspect);
 
 let stack: StackLab;
 let lb1: TestHost;
 let lb2: TestHost;
 
 async function provision(...args: string[]): Promise<CliResult> {
-  return runCli(args, { env: stack.env, timeoutMs: 300_000 });
+  return runCli(args, { env: stack.env, timeoutMs: WORK.aptApply });
 }
 
 async function sh(host: TestHost, command: string): Promise<string> {
@@ -46,7 +57,7 @@ async function answers(url: string, tries = 12): Promise<Set<string>> {
 }
 
 /** Polls until `check` passes (the system converges on its own: DNS, consul-template). */
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number = WORK.converge): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: T = await fn();
   while (!ok(last)) {
@@ -81,17 +92,19 @@ beforeAll(async () => {
     { service: 'tomcat', node: 'tomcat-2', address: b('tomcat-2').address, port: BACKEND_PORT },
     { service: 'payments', node: 'payments-1', address: b('payments-1').address, port: BACKEND_PORT },
   ]);
-}, 600_000);
+}, timeoutFor(budget(WORK.image, WORK.boot)));
 
 afterAll(async () => {
   await stack?.teardown();
 });
 
 describe('the load-balancer stack on real Debian hosts', () => {
-  it('1. converges from bare Debian: packages, units, HAProxy answering; every step type ran', async () => {
+  it('1. converges from bare Debian: packages, units, HAProxy answering; every step type ran', within(B1, async () => {
+    phase('first apply (installs packages)');
     const json = path.join(stack.lab.runDir, 'first-apply.json');
     const r = await provision('apply', stack.inventoryPath, '--json', json);
     expect(r.code, r.output).toBe(0);
+    phase('inspecting the hosts');
     for (const lb of [lb1, lb2]) {
       expect(await sh(lb, "dpkg-query -W -f '${Package} ${db:Status-Abbrev}\\n' haproxy dnsmasq sudo acl socat | sort")).toBe(
         'acl ii \ndnsmasq ii \nhaproxy ii \nsocat ii \nsudo ii \n',
@@ -110,21 +123,23 @@ describe('the load-balancer stack on real Debian hosts', () => {
     const handlers = new Map((report.hosts[0].handlers as { name: string; status: string }[]).map((h) => [h.name, h.status]));
     expect([handlers.get('restart haproxy'), handlers.get('reload haproxy')]).toEqual(['changed', 'ok']);
     expect(r.output).toContain('lb-1: handler reload haproxy: not needed');
-  });
+  }), timeoutFor(B1));
 
-  it('2. traffic through each LB reaches every backend', async () => {
+  it('2. traffic through each LB reaches every backend', within(B2, async () => {
     for (const lb of [lb1, lb2]) {
+      phase(`waiting for both tomcats via ${lb.name}`);
       const seen = await eventually(`both tomcats via ${lb.name}`, () => answers(`http://${lb.address}/`), (s) => s.has('tomcat-1') && s.has('tomcat-2'));
       expect([...seen].sort()).toEqual(['tomcat-1', 'tomcat-2']);
       expect((await get(`http://${lb.address}:8081/`)).body).toBe('payments-1');
     }
-  });
+  }), timeoutFor(B2));
 
-  it('3. dns mode: a backend added to the catalogue is served without provisioning; 40 instances are all up', async () => {
+  it('3. dns mode: a backend added to the catalogue is served without provisioning; 40 instances are all up', within(B3, async () => {
     const addrs = ['tomcat-1', 'tomcat-2', 'tomcat-3'].map((n) => stack.backends.find((b) => b.name === n)!.address);
     const payments1 = { service: 'payments', node: 'payments-1', address: stack.backends.find((b) => b.name === 'payments-1')!.address, port: BACKEND_PORT };
     await stack.publish([...tomcats(3, addrs), payments1]);
     for (const lb of [lb1, lb2]) {
+      phase(`waiting for tomcat-3 via ${lb.name}`);
       await eventually(`tomcat-3 via ${lb.name}`, () => answers(`http://${lb.address}/`, 15), (s) => s.has('tomcat-3'));
     }
     // 40 instances (node names tomcat-1..40 on the three backend hosts): every one resolved
@@ -132,13 +147,13 @@ describe('the load-balancer stack on real Debian hosts', () => {
     // answer is truncated and HAProxy sees 3 or none.
     await stack.publish([...tomcats(40, addrs), payments1]);
     for (const lb of [lb1, lb2]) {
+      phase(`waiting for 40 servers up on ${lb.name}`);
       const up = await eventually(
         `40 servers up on ${lb.name}`,
         // op_state 2 = running; admin bits 0x01 (forced maintenance) and 0x20 (RMAINT:
         // unresolved or unused template slot) clear. 0x40 is set on every resolved slot.
         async () => (await serverStates(lb, 'bk_tomcat')).filter(([, op, admin]) => op === '2' && (Number(admin) & 0x21) === 0).length,
         (n) => n === 40,
-        90_000,
       );
       expect(up).toBe(40);
       const resolvers = await sh(lb, `echo 'show resolvers consul' | socat -t5 stdio UNIX-CONNECT:/run/haproxy/admin.sock`);
@@ -146,9 +161,9 @@ describe('the load-balancer stack on real Debian hosts', () => {
     }
     // back to the three real instances for the rest of the suite
     await stack.publish([...tomcats(3, addrs), payments1]);
-  }, 300_000);
+  }), timeoutFor(B3));
 
-  it('4. template mode: consul-template (as consul) writes conf.d and reloads HAProxy through its one sudo rule', async () => {
+  it('4. template mode: consul-template (as consul) writes conf.d and reloads HAProxy through its one sudo rule', within(B4, async () => {
     const b = (n: string) => stack.backends.find((x) => x.name === n)!;
     await stack.publish([
       ...tomcats(3, ['tomcat-1', 'tomcat-2', 'tomcat-3'].map((n) => b(n).address)),
@@ -156,6 +171,7 @@ describe('the load-balancer stack on real Debian hosts', () => {
       { service: 'payments', node: 'payments-2', address: b('payments-2').address, port: BACKEND_PORT },
     ]);
     for (const lb of [lb1, lb2]) {
+      phase(`consul-template rendering and reloading on ${lb.name}`);
       expect((await sh(lb, 'ps -o user= -p "$(systemctl show -p MainPID --value consul-template)"')).trim()).toBe('consul');
       // the file is written by consul (temp file + rename in conf.d: the ACL works)...
       await eventually(`payments-2 in conf.d on ${lb.name}`, () => sh(lb, 'cat /etc/haproxy/conf.d/payments.cfg'), (t) => t.includes('payments-2'));
@@ -172,10 +188,11 @@ describe('the load-balancer stack on real Debian hosts', () => {
       }
       expect((await stack.lab.ssh(lb, 'runuser -u consul -- sudo -n /usr/bin/systemctl reload haproxy.service', { allowFail: true })).exitCode).toBe(0);
     }
-  }, 300_000);
+  }), timeoutFor(B4));
 
-  it('5. the server-state file exists after a reload and holds the servers', async () => {
+  it('5. the server-state file exists after a reload and holds the servers', within(B5, async () => {
     for (const lb of [lb1, lb2]) {
+      phase(`reload and read the state file on ${lb.name}`);
       await sh(lb, 'systemctl reload haproxy.service');
       const state = await sh(lb, 'cat /var/lib/haproxy/server-state');
       const lines = state.split('\n');
@@ -184,10 +201,11 @@ describe('the load-balancer stack on real Debian hosts', () => {
       expect(state).toMatch(/ bk_tomcat \d+ tomcat\d* /);
       expect(state).toMatch(/ bk_payments \d+ payments-\d_8080 /);
     }
-  });
+  }), timeoutFor(B5));
 
-  it('6. a second apply reports zero changes and touches nothing; check exits 0', async () => {
+  it('6. a second apply reports zero changes and touches nothing; check exits 0', within(B6, async () => {
     for (const lb of [lb1, lb2]) await sh(lb, 'touch /run/provision-test-marker; sleep 1');
+    phase('second apply');
     const r = await provision('apply', stack.inventoryPath);
     expect(r.code, r.output).toBe(0);
     expect(r.output).not.toMatch(/: changed /);
@@ -196,14 +214,16 @@ describe('the load-balancer stack on real Debian hosts', () => {
       const touched = await sh(lb, 'find /etc/haproxy /etc/consul.d /etc/consul-template.d /etc/dnsmasq.d /etc/sudoers.d /etc/systemd/system /usr/local/bin -newer /run/provision-test-marker ! -name "payments.cfg*"');
       expect(touched.trim()).toBe('');
     }
+    phase('check');
     const check = await provision('check', stack.inventoryPath);
     expect(check.code, check.output).toBe(0);
-  });
+  }), timeoutFor(B6));
 
-  it('7. drift (config edited, dnsmasq stopped, ACL removed) is found by check and repaired by apply', async () => {
+  it('7. drift (config edited, dnsmasq stopped, ACL removed) is found by check and repaired by apply', within(B7, async () => {
     await sh(lb1, 'echo "# edited by hand" >> /etc/haproxy/haproxy.cfg');
     await sh(lb1, 'systemctl stop dnsmasq');
     await sh(lb2, 'setfacl -b /etc/haproxy/conf.d');
+    phase('check --diff');
     const json = path.join(stack.lab.runDir, 'drift.json');
     const check = await provision('check', stack.inventoryPath, '--diff', '--json', json);
     expect(check.code, check.output).toBe(2);
@@ -213,14 +233,16 @@ describe('the load-balancer stack on real Debian hosts', () => {
     expect(ids(0)).toContain('template /etc/haproxy/haproxy.cfg');
     expect(ids(0)).toContain('service dnsmasq.service');
     expect(ids(1)).toContain('acl /etc/haproxy/conf.d');
+    phase('repairing apply');
     const fix = await provision('apply', stack.inventoryPath);
     expect(fix.code, fix.output).toBe(0);
     expect((await sh(lb1, 'systemctl is-active dnsmasq')).trim()).toBe('active');
     expect(await sh(lb2, 'getfacl -p /etc/haproxy/conf.d')).toContain('default:user:consul:rw-');
+    phase('check after the repair');
     expect((await provision('check', stack.inventoryPath)).code).toBe(0);
-  });
+  }), timeoutFor(B7));
 
-  it('8. an invalid HAProxy config fails on that host with HAProxy\'s own error; the old config stays and HAProxy keeps serving', async () => {
+  it('8. an invalid HAProxy config fails on that host with HAProxy\'s own error; the old config stays and HAProxy keeps serving', within(B8, async () => {
     const doc = parseDocument(await readFile(stack.inventoryPath, 'utf8'));
     doc.setIn(['hosts', 'lb-1', 'vars'], {
       haproxy_frontends: [{ name: 'fe_http', bind: ':80', default_backend: 'bk_missing' }],
@@ -228,6 +250,7 @@ describe('the load-balancer stack on real Debian hosts', () => {
     const broken = path.join(path.dirname(stack.inventoryPath), 'broken.yaml');
     await writeFile(broken, doc.toString());
     const before = await sh(lb1, 'sha256sum /etc/haproxy/haproxy.cfg');
+    phase('apply of the invalid config');
     const r = await provision('apply', broken);
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/lb-1: .*failed/);
@@ -236,6 +259,7 @@ describe('the load-balancer stack on real Debian hosts', () => {
     expect(await sh(lb1, 'sha256sum /etc/haproxy/haproxy.cfg')).toBe(before);
     expect(await sh(lb1, 'ls -A /etc/haproxy /etc/haproxy/conf.d')).not.toContain('.provision-');
     expect((await get(`http://${lb1.address}/`)).status).toBe(200);
+    phase('check');
     expect((await provision('check', stack.inventoryPath)).code).toBe(0);
-  });
+  }), timeoutFor(B8));
 });

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type TestHost } from '../hosts/harness.js';
+import { budget, phase, timeoutFor, within, WORK } from '../support/budget.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { startCli, writeFaultInventory, type FaultInventory } from './support.js';
 
@@ -35,12 +36,14 @@ async function inventory(inv: Omit<FaultInventory, 'hosts'> & { hosts?: FaultInv
 }
 
 function provision(...args: string[]): Promise<CliResult> {
-  return runCli(args, { timeoutMs: 180_000 });
+  return runCli(args, { timeoutMs: WORK.apply });
 }
 
 /** Polls a host until `command` succeeds (the remote side settles on its own). */
 async function until(host: TestHost, command: string, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  phase(`${host.name}: waiting for ${what}`);
+  // Bounded by time, not by a count of tries: each try is an ssh round trip, slow under load.
+  for (const deadline = Date.now() + WORK.converge; Date.now() < deadline; ) {
     if ((await lab.ssh(host, command, { allowFail: true })).exitCode === 0) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -60,20 +63,22 @@ async function expectLockReleased(host: TestHost): Promise<void> {
   expect(await sh(host, `flock -n ${LOCK} echo free; wc -c < ${LOCK}`)).toBe('free\n0\n');
 }
 
-beforeAll(async () => {
+const SETUP = budget(WORK.image, WORK.boot, WORK.apply);
+beforeAll(within(SETUP, async () => {
+  phase('booting 3 hosts');
   lab = await startLab({ hosts: ['f1', 'f2', 'f3'] });
   [f1, f2, f3] = lab.hosts as [TestHost, TestHost, TestHost];
   dir = path.join(lab.runDir, 'faults');
   const first = await provision('apply', await inventory({ round: 1 }));
   expect(first.code, first.output).toBe(0);
-}, 300_000);
+}), timeoutFor(SETUP));
 
 afterAll(async () => {
   await lab?.teardown();
 }, 120_000);
 
 describe('the lock', () => {
-  it('a second apply on the same host fails fast naming the holder; the first completes', async () => {
+  it('a second apply on the same host fails fast naming the holder; the first completes', within(budget(2 * WORK.apply, WORK.inspect), async () => {
     const inv = await inventory({ round: 2, gate: true, hosts: { f1: f1.address } });
     const first = startCli(['apply', inv]);
     await first.waitFor(/f1: changed first file/);
@@ -87,9 +92,9 @@ describe('the lock', () => {
     const done = await first.done;
     expect(done.code, done.output).toBe(0);
     await expectLockReleased(f1);
-  });
+  }), timeoutFor(budget(2 * WORK.apply, WORK.inspect)));
 
-  it('a lock left by a killed controller is reported stale, and --break-lock stops its holder and proceeds', async () => {
+  it('a lock left by a killed controller is reported stale, and --break-lock stops its holder and proceeds', within(budget(4 * WORK.apply, WORK.inspect), async () => {
     const inv = await inventory({ round: 3, gate: true, hosts: { f1: f1.address } });
     const killed = startCli(['apply', inv]);
     await killed.waitFor(/f1: changed first file/);
@@ -118,9 +123,9 @@ describe('the lock', () => {
     await expectLockReleased(f1);
     const check = await provision('check', next);
     expect(check.code, check.output).toBe(0);
-  }, 180_000); // a holder that ignores SIGTERM gets 30 s before SIGKILL
+  }), timeoutFor(budget(4 * WORK.apply, WORK.inspect))); // a holder that ignores SIGTERM gets 30 s before SIGKILL
 
-  it('--break-lock never touches a live run', async () => {
+  it('--break-lock never touches a live run', within(budget(2 * WORK.apply, WORK.inspect), async () => {
     const inv = await inventory({ round: 4, gate: true, hosts: { f1: f1.address } });
     const live = startCli(['apply', inv]);
     await live.waitFor(/f1: changed first file/);
@@ -129,19 +134,19 @@ describe('the lock', () => {
     expect(second.output).toContain('--break-lock only clears stale locks');
     await sh(f1, `touch ${ROOT}/go-4`);
     expect((await live.done).code).toBe(0);
-  });
+  }), timeoutFor(budget(2 * WORK.apply, WORK.inspect)));
 });
 
 describe('Ctrl-C', () => {
-  it('on several hosts: running steps finish, no new step or host starts, locks released, partial hosts listed, exit 130', async () => {
+  it('on several hosts: running steps finish, no new step or host starts, locks released, partial hosts listed, exit 130', within(budget(3 * WORK.apply, WORK.inspect), async () => {
     // forks 2: f1 and f2 run, f3 waits for a slot and must never start.
     const inv = await inventory({ round: 5, gate: true, forks: 2 });
     const json = path.join(dir, 'ctrl-c.json');
     const second = new Map<string, string>();
     for (const h of [f1, f2]) second.set(h.name, await sh(h, `cat ${ROOT}/second.conf`));
     const run = startCli(['apply', inv, '--json', json]);
-    await run.waitFor(/f1: changed first file/, 30_000);
-    await run.waitFor(/f2: changed first file/, 30_000);
+    await run.waitFor(/f1: changed first file/);
+    await run.waitFor(/f2: changed first file/);
     run.child.kill('SIGINT');
     // The controller tells each remote apply to stop; only then is the running step released.
     for (const h of [f1, f2]) await until(h, 'ls /tmp/.provision-*/stop', 'the stop flag').catch((e: Error) => {
@@ -175,11 +180,11 @@ describe('Ctrl-C', () => {
     expect(again.code, again.output).toBe(0);
     const check = await provision('check', inv);
     expect(check.code, check.output).toBe(0);
-  }, 180_000);
+  }), timeoutFor(budget(3 * WORK.apply, WORK.inspect)));
 });
 
 describe('the SSH session killed in the middle of a step', () => {
-  it('leaves no half-written file, stops before the next step, releases the lock; the next apply converges', async () => {
+  it('leaves no half-written file, stops before the next step, releases the lock; the next apply converges', within(budget(3 * WORK.apply, WORK.inspect), async () => {
     const inv = await inventory({ round: 6, gate: true, hosts: { f2: f2.address } });
     const old = await sh(f2, `cat ${ROOT}/second.conf ${ROOT}/third.conf`);
     const run = startCli(['apply', inv]);
@@ -203,11 +208,11 @@ describe('the SSH session killed in the middle of a step', () => {
     expect(again.output).toContain('f2: changed second file');
     const check = await provision('check', inv);
     expect(check.code, check.output).toBe(0);
-  });
+  }), timeoutFor(budget(3 * WORK.apply, WORK.inspect)));
 });
 
 describe('a full disk', () => {
-  it('fails the write cleanly: the old file intact, no temp file left, the next apply converges', async () => {
+  it('fails the write cleanly: the old file intact, no temp file left, the next apply converges', within(budget(2 * WORK.apply, WORK.inspect), async () => {
     const old = await sh(f3, `cat ${ROOT}/second.conf`);
     // A 64 KiB tmpfs over the managed dir, holding the current files, then filled up to
     // leave room for the small files only.
@@ -228,11 +233,11 @@ describe('a full disk', () => {
     const again = await provision('apply', inv);
     expect(again.code, again.output).toBe(0);
     expect(await sh(f3, `wc -c < ${ROOT}/second.conf`)).toBe(`${'round=7\n'.length + filler.length}\n`);
-  });
+  }), timeoutFor(budget(2 * WORK.apply, WORK.inspect)));
 });
 
 describe('hosts that are down, refuse the key, or time out', () => {
-  it('the others complete; the summary and the JSON report give each failure its reason; exit 1', async () => {
+  it('the others complete; the summary and the JSON report give each failure its reason; exit 1', within(budget(1 * WORK.apply, WORK.inspect), async () => {
     // A "host" that accepts TCP and never speaks SSH: the handshake times out.
     const silent = net.createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, lab.controllerAddress, r));
@@ -262,5 +267,5 @@ describe('hosts that are down, refuse the key, or time out', () => {
     } finally {
       silent.close();
     }
-  });
+  }), timeoutFor(budget(1 * WORK.apply, WORK.inspect)));
 });

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../hosts/harness.js';
+import { budget, phase, timeoutFor, within, WORK } from '../support/budget.js';
 import { REPO, runCli, type CliResult } from '../support/cli.js';
 import { startStackLab, type StackLab } from '../e2e/stack-lab.js';
 import { startCli } from './support.js';
@@ -21,7 +22,7 @@ let stack: StackLab;
 let lb1: TestHost;
 
 function provision(...args: string[]): Promise<CliResult> {
-  return runCli(args, { env: stack.env, timeoutMs: 300_000 });
+  return runCli(args, { env: stack.env, timeoutMs: WORK.aptApply });
 }
 
 async function sh(host: TestHost, command: string): Promise<string> {
@@ -29,7 +30,9 @@ async function sh(host: TestHost, command: string): Promise<string> {
 }
 
 async function until(host: TestHost, command: string, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  phase(`${host.name}: waiting for ${what}`);
+  // Bounded by time, not by a count of tries: each try is an ssh round trip, slow under load.
+  for (const deadline = Date.now() + WORK.converge; Date.now() < deadline; ) {
     if ((await stack.lab.ssh(host, command, { allowFail: true })).exitCode === 0) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -60,7 +63,9 @@ const GATE = `  - name: Fault gate
   - name: Main configuration
 `;
 
-beforeAll(async () => {
+const SETUP = budget(WORK.image, WORK.boot, WORK.aptApply);
+beforeAll(within(SETUP, async () => {
+  phase('booting the stack lab');
   stack = await startStackLab({ log: () => {}, tomcats: 1, payments: 1 });
   lb1 = stack.lbs[0]!;
   const playbooks = path.join(stack.lab.runDir, 'fault-playbooks');
@@ -76,14 +81,14 @@ beforeAll(async () => {
   const first = await provision('apply', stack.inventoryPath);
   expect(first.code, first.output).toBe(0);
   expect(await status(`http://${lb1.address}/`)).toBe(200);
-}, 600_000);
+}), timeoutFor(SETUP));
 
 afterAll(async () => {
   await stack?.teardown();
 }, 120_000);
 
 describe('HAProxy under faults', () => {
-  it('the session killed before the config change: HAProxy keeps serving, nothing half-written, the next apply converges', async () => {
+  it('the session killed before the config change: HAProxy keeps serving, nothing half-written, the next apply converges', within(budget(3 * WORK.apply, WORK.inspect), async () => {
     const before = await sh(lb1, 'sha256sum /etc/haproxy/haproxy.cfg');
     await setVars({ fault_round: 1, haproxy_timeout_client: '51s' });
     const run = startCli(['apply', stack.inventoryPath, '--limit', 'lb-1'], stack.env);
@@ -109,9 +114,9 @@ describe('HAProxy under faults', () => {
     expect(await status(`http://${lb1.address}/`)).toBe(200);
     const check = await provision('check', stack.inventoryPath, '--limit', 'lb-1');
     expect(check.code, check.output).toBe(0);
-  });
+  }), timeoutFor(budget(3 * WORK.apply, WORK.inspect)));
 
-  it('a refused reload is reported as a failed handler; the installed files stay valid and HAProxy keeps serving', async () => {
+  it('a refused reload is reported as a failed handler; the installed files stay valid and HAProxy keeps serving', within(budget(1 * WORK.apply, WORK.inspect), async () => {
     await sh(
       lb1,
       "printf '[Service]\\nExecReload=\\nExecReload=/bin/sh -c \"echo reload refused by the fault test >&2; exit 1\"\\n' > /etc/systemd/system/haproxy.service.d/99-fault.conf && systemctl daemon-reload",
@@ -133,5 +138,5 @@ describe('HAProxy under faults', () => {
     } finally {
       await sh(lb1, 'rm -f /etc/systemd/system/haproxy.service.d/99-fault.conf && systemctl daemon-reload');
     }
-  });
+  }), timeoutFor(budget(1 * WORK.apply, WORK.inspect)));
 });

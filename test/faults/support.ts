@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Lab } from '../hosts/harness.js';
+import { phase, WORK } from '../support/budget.js';
 import { CLI, REPO, type CliResult } from '../support/cli.js';
 
 export interface LiveCli {
@@ -18,6 +19,7 @@ export interface LiveCli {
 }
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): LiveCli {
+  phase(`provision ${args.slice(0, 2).map((a) => path.basename(a)).join(' ')} (watched)`);
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: REPO,
     env: { ...process.env, CI: 'true', NO_COLOR: '1', ...env },
@@ -30,7 +32,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): LiveCli {
   const onData = () => waiters.splice(0).forEach((w) => w());
   child.stdout!.setEncoding('utf8').on('data', (c: string) => ((stdout += c), (output += c), onData()));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => ((stderr += c), (output += c), onData()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), WORK.aptApply);
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
@@ -41,8 +43,9 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): LiveCli {
   });
   let exited = false;
   void done.then(() => (exited = true));
-  const waitFor = (re: RegExp, timeoutMs = 60_000) =>
+  const waitFor = (re: RegExp, timeoutMs: number = WORK.apply) =>
     new Promise<void>((resolve, reject) => {
+      phase(`waiting for ${re} in the output of provision ${args[0]}`);
       const give = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${output}`)), timeoutMs);
       const check = () => {
         if (re.test(output)) {

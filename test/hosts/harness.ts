@@ -29,10 +29,10 @@ import {
   runDirOf,
 } from './names.js';
 import { SUBNET_BASE, claimSubnetOctet, createAttachedNamespace, createBridge, deleteAttachedNamespace } from './network.js';
-import { ensureHarnessPackages } from './packages.js';
+import { ensureControllerPackages } from './packages.js';
 import { generateKey, knownHostsText, readPublicKey, sshRun } from './ssh.js';
 
-export { ensureHarnessPackages } from './packages.js';
+export { ensureControllerPackages } from './packages.js';
 export { buildBaseImage, DEFAULT_IMAGE_PACKAGES, imageCacheRoot } from './image.js';
 export { cleanupStaleLabs } from './cleanup.js';
 export { BACKEND_PORT } from './backend.js';
@@ -245,7 +245,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
   opts.hosts.forEach(assertValidName);
   if (new Set(opts.hosts).size !== opts.hosts.length) throw new Error('startLab: duplicate host names');
 
-  await ensureHarnessPackages(log);
+  ensureControllerPackages({ log });
   await cleanupStaleLabs(log);
   const baseDir = await buildBaseImage({ ...(opts.packages ? { packages: opts.packages } : {}), log });
 

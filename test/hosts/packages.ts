@@ -1,45 +1,104 @@
 /**
- * Controller-side Debian packages the harness needs. Checked with dpkg-query first so a
- * machine that already has them never touches apt; installed with apt-get only as root.
+ * The one declared list of Debian packages that the test suite, the demo and the
+ * benchmark use on the controller: every command they run on this machine, mapped to
+ * the package that ships it. Test global setup (`npm test`), `npm run demo` and
+ * `npm run bench` install whatever is missing with apt-get before anything else runs.
+ *
+ * Adding a command is one line here. test/unit/controller-packages.test.ts scans test/,
+ * bench/ and the scripts src/ runs, and fails when a command is neither here nor shipped
+ * by one of Debian's Essential packages (coreutils, findutils, util-linux, passwd, ...,
+ * present on every Debian system), so a missing package is caught at review, not on a
+ * fresh machine.
  */
-import { ProvisionError } from '../../src/config/errors.js';
-import { run } from './exec.js';
+import { spawnSync } from 'node:child_process';
 
-/**
- * mmdebstrap builds the image, systemd-container gives systemd-nspawn, curl is used by
- * tests, chromium is the real browser the watch page's test drives (playwright-core).
- */
-export const HARNESS_PACKAGES = [
-  'mmdebstrap',
-  'systemd-container',
-  'iproute2',
-  'openssh-client',
-  'dnsutils',
-  'curl',
-  'chromium',
-] as const;
+/** command -> Debian package, for the suite and the demo. */
+export const CONTROLLER_COMMANDS: Readonly<Record<string, string>> = {
+  'apt-get': 'apt',
+  curl: 'curl',
+  getfacl: 'acl',
+  setfacl: 'acl',
+  ip: 'iproute2',
+  ss: 'iproute2',
+  journalctl: 'systemd',
+  systemctl: 'systemd',
+  'systemd-analyze': 'systemd',
+  mmdebstrap: 'mmdebstrap',
+  openssl: 'openssl',
+  ps: 'procps',
+  pgrep: 'procps',
+  ssh: 'openssh-client',
+  'ssh-add': 'openssh-client',
+  'ssh-agent': 'openssh-client',
+  'ssh-keygen': 'openssh-client',
+  sshd: 'openssh-server',
+  sudo: 'sudo',
+  visudo: 'sudo',
+  'systemd-nspawn': 'systemd-container',
+  unzip: 'unzip',
+  chromium: 'chromium', // the real browser the watch page's test drives (playwright-core)
+};
 
-export async function missingHarnessPackages(): Promise<string[]> {
-  const missing: string[] = [];
-  for (const pkg of HARNESS_PACKAGES) {
-    const r = await run('dpkg-query', ['-W', '-f=${db:Status-Abbrev}', pkg], { allowFail: true });
-    if (r.exitCode !== 0 || !r.stdout.startsWith('ii')) missing.push(pkg);
-  }
-  return missing;
+/** command -> Debian package, for `npm run bench` only (not installed by `npm test`). */
+export const BENCH_COMMANDS: Readonly<Record<string, string>> = {
+  'ansible-playbook': 'ansible-core',
+  time: 'time',
+  python3: 'python3',
+};
+
+/** The README's prerequisites, not Debian packages of this list: Node.js 20+ and npm. */
+export const PREREQUISITE_COMMANDS: readonly string[] = ['node', 'npm', 'npx'];
+
+export type PackageScope = 'test' | 'bench';
+
+export function controllerPackages(scope: PackageScope = 'test'): string[] {
+  const commands = scope === 'bench' ? { ...CONTROLLER_COMMANDS, ...BENCH_COMMANDS } : CONTROLLER_COMMANDS;
+  return [...new Set(Object.values(commands))].sort();
 }
 
-export async function ensureHarnessPackages(log?: (line: string) => void): Promise<void> {
-  const missing = await missingHarnessPackages();
+/** The packages of `wanted` that dpkg does not report as installed (one dpkg-query). */
+export function missingPackages(wanted: readonly string[]): string[] {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package}\t${db:Status-Abbrev}\n', ...wanted], { encoding: 'utf8' });
+  const installed = new Set(
+    (r.stdout ?? '')
+      .split('\n')
+      .map((line) => line.split('\t'))
+      .filter(([, status]) => status?.startsWith('ii'))
+      .map(([name]) => name!.replace(/:.*$/, '')),
+  );
+  return wanted.filter((p) => !installed.has(p));
+}
+
+/** apt-get waits for another apt/dpkg run (up to 10 min) instead of failing on its lock. */
+const APT_OPTIONS = ['-o', 'DPkg::Lock::Timeout=600', '-y', '-q', '--no-install-recommends'];
+
+function aptGet(args: string[]): { ok: boolean; output: string } {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const r = spawnSync('apt-get', args, { encoding: 'utf8', env });
+  return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+/**
+ * Installs every package of the scope that is missing. A machine that has them all never
+ * touches apt. Not root: throws with the exact command to run. Stale or empty package
+ * lists (a fresh machine): one `apt-get update`, then the install again.
+ */
+export function ensureControllerPackages(opts: { scope?: PackageScope; log?: (line: string) => void } = {}): void {
+  const missing = missingPackages(controllerPackages(opts.scope));
   if (missing.length === 0) return;
-  const command = `apt-get install -y ${missing.join(' ')}`;
+  const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
-    throw new ProvisionError(
-      'E_HARNESS',
-      `the test harness needs packages that are not installed; run as root: ${command}`,
-    );
+    throw new Error(`missing Debian packages on this machine; install them as root: ${command}`);
   }
-  log?.(`installing controller packages: ${missing.join(' ')}`);
-  await run('apt-get', ['install', '-y', ...missing], {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  opts.log?.(`installing controller packages: ${missing.join(' ')}`);
+  const install = ['install', ...APT_OPTIONS, ...missing];
+  let r = aptGet(install);
+  if (!r.ok) {
+    const update = aptGet(['update', '-q', '-o', 'DPkg::Lock::Timeout=600']);
+    if (!update.ok) throw new Error(`apt-get update failed:\n${update.output.trim()}`);
+    r = aptGet(install);
+  }
+  if (!r.ok) throw new Error(`${command} failed:\n${r.output.trim().split('\n').slice(-15).join('\n')}`);
+  const still = missingPackages(missing);
+  if (still.length) throw new Error(`${command} finished but ${still.join(', ')} is still not installed`);
 }

@@ -22,6 +22,16 @@ describe('provision --help and --version', () => {
     });
   }
 
+  it('apply, check, bootstrap and validate --help list their exit codes', async () => {
+    const codes: Record<string, RegExp> = {
+      apply: /^Exit codes: 0 success, 1 .*, 130 interrupted/m,
+      check: /^Exit codes: 0 in sync, 2 drift found, 1 .*, 130 interrupted/m,
+      bootstrap: /^Exit codes: 0 .*, 1 .*, 130 interrupted/m,
+      validate: /^Exit codes: 0 valid, 1 bad input/m,
+    };
+    for (const [c, re] of Object.entries(codes)) expect((await runCli([c, '--help'])).stdout).toMatch(re);
+  });
+
   it('--version prints the package version', async () => {
     const { version } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
     const r = await runCli(['--version']);

@@ -81,4 +81,28 @@ describe('secrets asked on the terminal', () => {
     const st = await stat(path.join(dir, 'owned-by-root'));
     expect([st.uid, (st.mode & 0o777).toString(8)]).toEqual([0, '600']);
   });
+
+  it('on a terminal, the live display reads in order: loading at once, then what was done; the plan only with --diff', async () => {
+    await rm(path.join(dir, 'owned-by-root'), { force: true });
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', TERM: 'xterm', PROVISION_TEST_SUDO_PW: PASSWORD };
+    delete env.CI;
+    const onTerminal = async (args: string): Promise<string> => {
+      const child = spawn('script', ['-qfec', `${process.execPath} ${CLI} ${args}`, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code, out).toBe(0);
+      // eslint-disable-next-line no-control-regex
+      return out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    };
+    const out = await onTerminal(`apply ${inventory}`);
+    const loading = out.indexOf(`apply: loading ${inventory}`);
+    const done = out.indexOf('app-1: 1 step changed');
+    expect(loading, out).toBeGreaterThanOrEqual(0);
+    expect(out.slice(0, loading).trim()).toBe(''); // the first thing on the screen
+    expect(done, out).toBeGreaterThan(loading);
+    expect(out).not.toMatch(/app-1: [+~-] /); // no plan lines after the results
+    await rm(path.join(dir, 'owned-by-root'), { force: true });
+    expect(await onTerminal(`apply --diff ${inventory}`)).toMatch(/app-1: \+ .*owned-by-root/);
+  });
 });

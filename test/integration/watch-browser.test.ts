@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureHarnessPackages } from '../hosts/packages.js';
+import { ensureControllerPackages } from '../hosts/packages.js';
 import { CLI, REPO, runCli } from '../support/cli.js';
 import { startSshd, type SshdFixture } from '../support/sshd.js';
 
@@ -83,7 +83,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, budgetMs
 }
 
 beforeAll(async () => {
-  await ensureHarnessPackages(); // chromium among them
+  ensureControllerPackages(); // chromium among them (the global setup installed them already)
   fx = await startSshd();
   dir = await mkdtemp(path.join(os.tmpdir(), 'provision-watch-'));
   historyFile = path.join(dir, 'state', 'history.jsonl');

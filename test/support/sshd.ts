@@ -15,6 +15,8 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshTarget } from '../../src/transport/connection.js';
+import { ensureControllerPackages } from '../hosts/packages.js';
+import { WORK } from './budget.js';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -56,12 +58,9 @@ export interface SshdOptions {
   logLevel?: 'VERBOSE' | 'DEBUG1';
 }
 
+/** openssh-server is on the declared list (test/hosts/packages.ts) that the global setup installs. */
 function ensureSshd(): void {
-  if (existsSync(SSHD)) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`${SSHD} is missing; install it with: apt-get install -y openssh-server`);
-  }
-  execFileSync('apt-get', ['install', '-y', 'openssh-server'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!existsSync(SSHD)) ensureControllerPackages();
 }
 
 function keygen(path: string, type: 'ed25519' | 'rsa'): HostKeyInfo {
@@ -245,7 +244,8 @@ export function targetFor(fx: SshdFixture, overrides: Partial<SshTarget> = {}): 
     useAgent: false,
     knownHostsFiles: [fx.knownHostsPath],
     hostKeyPolicy: 'strict',
-    connectTimeoutMs: 5000,
+    // A loopback sshd on a busy 2-core machine: the budget of one connection, not a speed bound.
+    connectTimeoutMs: WORK.sshConnect,
     keepaliveIntervalMs: 0,
     ...overrides,
   };

@@ -94,6 +94,11 @@ describe('connect failures are one line', () => {
     try {
       const err = await failure(connectSsh(targetFor(fx, { name: 'lb-1', port, connectTimeoutMs: 500 })));
       expect(err.message).toBe(`cannot connect to lb-1 (127.0.0.1:${port}): timed out after 0.5 s`);
+      // The client closed its side for good (not a half-close that a silent server never
+      // answers, which would keep the CLI process alive after its summary).
+      // Settles when this process holds no socket to the port any more.
+      const held = () => execFileSync('ss', ['-Htnp', 'dst', `127.0.0.1:${port}`], { encoding: 'utf8' }).includes(`pid=${process.pid},`);
+      while (held()) await new Promise((r) => setTimeout(r, 100));
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();

@@ -10,6 +10,7 @@ import { HostKeyError } from '../../src/config/errors.js';
 import type { Connection } from '../../src/transport/connection.js';
 import { connectSsh, JumpPool } from '../../src/transport/ssh.js';
 import { processTree, startSshd, targetFor, type SshdFixture } from '../support/sshd.js';
+import { budget, timeoutFor, WORK } from '../support/budget.js';
 
 let bastion: SshdFixture;
 let inner: SshdFixture;
@@ -127,5 +128,5 @@ describe('no leaks', () => {
     expect(fdCount()).toBe(baseline);
     expect(ownersOfConnectionsTo(bastion)).toEqual([]);
     expect(ownersOfConnectionsTo(target)).toEqual([]);
-  }, 60_000);
+  }, timeoutFor(budget(21 * WORK.sshConnect, 105 * WORK.sshExec))); // the work: 21 connections, 105 execs
 });

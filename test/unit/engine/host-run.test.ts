@@ -146,13 +146,21 @@ describe('runHost with real sh', () => {
     expect((await readdir(root)).sort()).toEqual(['app.conf', 'lock']);
   });
 
+  it('a validate script that fails: its own reason and the file, not the script text', async () => {
+    const dest = path.join(root, 'sshd.conf');
+    const validate = "echo 'sshd would not apply `passwordauthentication no`; sshd -T says: passwordauthentication yes' >&2\ngrep -q good %s";
+    const r = await runHost(job([step(0, fileResource, { dest, content: 'bad\n', validate })], new LocalConnection()), APPLY, new RecordingReporter());
+    expect(r.steps[0]!.error).toBe(`sshd would not apply \`passwordauthentication no\`; sshd -T says: passwordauthentication yes\nvalidation failed for ${dest}`);
+    expect(r.error).toBe(`step "file ${dest}" failed: sshd would not apply \`passwordauthentication no\`; sshd -T says: passwordauthentication yes`);
+  });
+
   it('validation sets: staged together, validated as a set, installed only if the set is valid', async () => {
     const main = path.join(root, 'main.cfg');
     const dir = path.join(root, 'conf.d');
     await mkdir(dir);
     await writeFile(path.join(dir, 'existing.cfg'), 'use backend_b\n');
     // "valid" = every `use X` in conf.d names a backend defined in main.cfg
-    const command = `for f in {confd}/*.cfg; do b=$(sed -n 's/^use //p' "$f"); grep -qx "backend $b" {main} || { echo "unknown backend $b in $f"; exit 1; }; done`;
+    const command = `for f in {confd}/*.cfg; do b=$(sed -n 's/^use //p' "$f"); grep -qx "backend $b" {main} || { echo "unknown backend $b in $f, checked against "{main}; exit 1; }; done`;
     const sets = new Map<string, ValidateSet>([['demo', { name: 'demo', command, paths: { main, confd: dir } }]]);
     const mk = (mainText: string, newText: string) => [
       step(0, fileResource, { dest: main, content: mainText, validate_set: 'demo' }, { validateSet: 'demo' }),
@@ -160,7 +168,9 @@ describe('runHost with real sh', () => {
     ];
     const bad = await runHost(job(mk('backend backend_a\n', 'use backend_a\n'), new LocalConnection(), { validateSets: sets }), APPLY, new RecordingReporter());
     expect(bad.status).toBe('failed');
-    expect(bad.steps[1]!.error).toContain('unknown backend backend_b');
+    // The validator read the staged copies; the message names the real files.
+    expect(bad.steps[1]!.error).toContain(`unknown backend backend_b in ${dir}/existing.cfg, checked against ${main}`);
+    expect(bad.steps[1]!.error).not.toContain('.provision-');
     expect(bad.steps[0]!.status).toBe('failed');
     await expect(stat(main)).rejects.toThrow();
     expect((await readdir(dir)).sort()).toEqual(['existing.cfg']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { aclKey, aclResource, isMaskEntry, type AclSpec } from '../../../src/resources/acl.js';
@@ -10,7 +10,6 @@ import { isRoot, recorded, runFragment, sh } from './run-sh.js';
 
 const spec = (body: Record<string, unknown>): AclSpec => aclResource.schema.parse(body);
 const change = (s: AclSpec) => ({ step: 0, kind: 'acl', id: aclResource.id(s), action: 'update' as const, reason: '', attrs: [], spec: s });
-const hasAcl = existsSync('/usr/bin/setfacl') && existsSync('/usr/bin/getfacl');
 
 describe('acl entries', () => {
   it.each(['user:consul:rwx', 'default:user:consul:rw-', 'group:adm:r-x', 'mask::rwx', 'other::---', 'user::rw-', 'default:mask::r-x'])('accepts %s', (e) => {
@@ -85,7 +84,7 @@ describe('acl apply fragment', () => {
     expect(fr).toContain(`setfacl -m "\${_s#,}" -- '/srv/a b'\\''c'`);
   });
 
-  describe.runIf(hasAcl && isRoot)('on a real temp dir', () => {
+  describe.runIf(isRoot)('on a real temp dir', () => {
     const withDir = (fn: (dir: string) => void) => {
       const root = mkdtempSync(path.join(tmpdir(), 'prov-acl-'));
       const dir = path.join(root, "conf d'x");
