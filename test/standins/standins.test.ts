@@ -16,6 +16,7 @@ import { extractDebianTools, run, type DebianTools } from './debian-tools.js';
 import { evalWhen, hostVars, loadPlaybook, REPO } from './render-vars.js';
 import { templateEnv } from './render-vars.js';
 import { serveDirectory } from './server.js';
+import { STEP_KINDS } from '../../src/resources/registry.js';
 
 const CONSUL = join(REPO, 'test/standins/bin/consul');
 const CONSUL_TEMPLATE = join(REPO, 'test/standins/bin/consul-template');
@@ -137,10 +138,8 @@ describe('stand-in release zips and their server', () => {
 });
 
 describe('playbooks', () => {
-  const STEP_TYPES = [
-    'include', 'apt', 'file', 'template', 'directory', 'symlink', 'line', 'user', 'group',
-    'systemd_unit', 'service', 'sudoers', 'acl', 'download', 'command',
-  ];
+  // Every registered step type (haproxy_servers, attributes, ...), and include.
+  const STEP_TYPES = ['include', ...STEP_KINDS.kinds()];
   const COMMON = ['name', 'notify', 'when', 'loop', 'loop_var'];
   const NAMES = ['app', 'consul-client', 'consul-template', 'dnsmasq', 'haproxy', 'lb'];
 
