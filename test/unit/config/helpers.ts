@@ -15,3 +15,14 @@ export async function configErrors(p: Promise<unknown>): Promise<ConfigError[]> 
   expect(err, 'expected a config error').toBeInstanceOf(ConfigErrors);
   return (err as ConfigErrors).errors;
 }
+
+/** The ConfigError a synchronous call throws (fails the test if it returns or throws another error). */
+export function thrown(f: () => unknown): ConfigError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/config/errors.js';
 import { TemplateEngine } from '../../../src/config/templates.js';
+import { thrown } from './helpers.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'jinja-syntax-'));
 const engine = new TemplateEngine(dir);
@@ -12,16 +12,6 @@ const pos = { file: 'playbooks/site.yaml', line: 7, col: 12 };
 function file(name: string, text: string): string {
   writeFileSync(path.join(dir, name), text);
   return name;
-}
-
-function thrown(f: () => unknown): ConfigError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('string literals as Jinja and Ansible read them', () => {

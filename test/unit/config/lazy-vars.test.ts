@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, type SourcePos } from '../../../src/config/errors.js';
 import { LazyVars, type VarPositions } from '../../../src/config/lazy-vars.js';
 import { TemplateEngine } from '../../../src/config/templates.js';
+import { thrown } from './helpers.js';
 
 const engine = new TemplateEngine(os.tmpdir());
 const use: SourcePos = { file: 'playbooks/site.yaml', line: 20, col: 5 };
@@ -12,16 +13,6 @@ function lazy(raw: Record<string, unknown>, literal: string[] = []): LazyVars {
   const positions: VarPositions = {};
   Object.keys(raw).forEach((k, i) => (positions[k] = () => ({ file: 'vars.yaml', line: i + 2, col: 9 })));
   return new LazyVars(raw, positions, (v, vars, posOf) => engine.renderValue(v, vars, posOf), (k) => literal.includes(k));
-}
-
-function thrown(f: () => unknown): ConfigError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('vars whose values hold templates', () => {

@@ -1,21 +1,10 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/config/errors.js';
 import { TemplateEngine } from '../../../src/config/templates.js';
-import { FIXTURES, shown } from './helpers.js';
+import { FIXTURES, shown, thrown } from './helpers.js';
 
 const engine = new TemplateEngine(path.join(FIXTURES, 'valid/templates'));
 const stepPos = { file: 'playbooks/lb.yaml', line: 10, col: 7 };
-
-function thrown(f: () => unknown): ConfigError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('TemplateEngine.renderFile', () => {
   it('renders with trimmed blocks', () => {
