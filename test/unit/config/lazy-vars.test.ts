@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type SourcePos } from '../../../src/config/errors.js';
+import type { SourcePos } from '../../../src/config/errors.js';
 import { LazyVars, type VarPositions } from '../../../src/config/lazy-vars.js';
 import { TemplateEngine } from '../../../src/config/templates.js';
 import { thrown } from './helpers.js';
