@@ -3,14 +3,15 @@
  * health, bootstrap) is an `Sh`, and an `Sh` is built only by:
  *
  * - the `sh` tagged template, which quotes every interpolated value as one shell word
- *   (POSIX single quotes, see config/shell-quote.ts, shared with the templates' `| quote`
- *   filter); an array becomes quoted words joined by spaces; an interpolated `Sh` is
- *   inserted as it is;
- * - `joinSh`, which joins `Sh` values;
- * - `shVar`, a shell variable name (checked, never quoted);
+ *   (POSIX single quotes, config/shell-quote.ts); an array becomes quoted words joined by
+ *   spaces; an interpolated `Sh` is inserted as it is;
+ * - `joinSh` (joins `Sh` values), `shVar` (a variable name, checked, never quoted),
+ *   `shHeredoc` (a quoted here-document: its body is data) and `chompSh`;
  * - `rawSh(text, why)`, the one escape for text that is shell by nature: the user's own
- *   commands (`command` steps, validate commands, health commands) and the sh library.
+ *   commands (`command` steps, validate and validate_set commands) and the sh libraries.
  *   Its call sites are few and listed in test/unit/resources/sh.test.ts.
+ *
+ * See docs/shell-text.md.
  *
  * A plain `string` is not an `Sh`, so text built by concatenation cannot reach a script
  * without the compiler saying so. `Sh` converts back to a string only where a script
@@ -60,6 +61,8 @@ function words(v: ShValue): string {
 
 /** Shell text: the literal parts as written, every `${value}` quoted (see ShValue). */
 export function sh(parts: TemplateStringsArray, ...values: ShValue[]): Sh {
+  // A literal part is undefined when it holds an escape JavaScript cannot cook (`\u{`).
+  if (parts.some((p) => p === undefined)) throw new TypeError(`sh: invalid escape in ${JSON.stringify(parts.raw.join('${}'))}`);
   let out = parts[0]!;
   values.forEach((v, i) => {
     out += words(v) + parts[i + 1]!;
