@@ -22,7 +22,7 @@ async function probeOf(inventoryFile: string): Promise<string> {
   const { planProbe, probeScript } = (await load('resources/facts/index.js')) as typeof import('../src/resources/facts/index.js');
   const inv = await loadInventory(inventoryFile);
   const { jobs } = await buildJobs(inv, inv.select(undefined));
-  return probeScript(planProbe(factRequests(jobs[0]!, false)), newNonce());
+  return probeScript(planProbe(factRequests(jobs[0]!, false)), newNonce()).text;
 }
 
 export interface Profile {

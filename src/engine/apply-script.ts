@@ -19,9 +19,9 @@
  * LOCK_LIB) as a stale holder.
  */
 import path from 'node:path';
-import { SCRIPT_ENV } from '../resources/facts/index.js';
+import { markerVar, SCRIPT_ENV } from '../resources/facts/index.js';
 import { SH_LIB } from '../resources/sh-lib.js';
-import { quote } from '../resources/sh.js';
+import { joinSh, rawSh, sh, shVar, type Sh } from '../resources/sh.js';
 import type { ManagedFile } from '../resources/file-common.js';
 import { encodeHandlerName } from '../resources/facts/pending.js';
 import type { Change, ScriptContext } from '../resources/types.js';
@@ -135,8 +135,16 @@ _breaklock() {
 }
 `;
 
+/** The sh library of the apply script: shell text as written, checked by its own tests. */
+const LIBS = [rawSh(SH_LIB, 'the sh library'), rawSh(RUN_LIB, 'the apply sh library'), rawSh(LOCK_LIB, 'the lock sh library'), rawSh(JOURNAL_LIB, 'the journal sh library')];
+
+/** `_H<i>`: set when handler i was notified. */
+function handlerVar(i: number): Sh {
+  return shVar(`_H${i}`);
+}
+
 export interface ApplyScript {
-  script: string;
+  script: Sh;
   /** Step indexes in script order. */
   steps: number[];
   /** Handler names in script order (index used in the output framing). */
@@ -153,43 +161,48 @@ function memberFile(change: Change): ManagedFile | null {
 }
 
 /** The commit of one validation set: views, the validate command, then every rename. */
-function setCommit(set: ValidateSet, members: ManagedFile[], nonce: string): string {
-  const out: string[] = [];
+function setCommit(set: ValidateSet, members: ManagedFile[], nonce: string): Sh {
+  const out: Sh[] = [];
   let command = set.command;
   const views: string[] = [];
   for (const [name, p] of Object.entries(set.paths)) {
-    const v = `_v_${name.replace(/\W/g, '_')}`;
+    const v = shVar(`_v_${name.replace(/\W/g, '_')}`);
     const inside = members.filter((m) => path.posix.dirname(m.dest) === p);
     const exact = members.find((m) => m.dest === p);
     if (exact) {
-      out.push(`if [ -e ${quote(stagePath(p, nonce))} ]; then ${v}=${quote(stagePath(p, nonce))}; else ${v}=${quote(p)}; fi`);
+      out.push(sh`if [ -e ${stagePath(p, nonce)} ]; then ${v}=${stagePath(p, nonce)}; else ${v}=${p}; fi`);
     } else if (inside.length) {
       const view = viewPath(p, nonce);
       views.push(view);
-      out.push(`${v}=${quote(view)}; rm -rf -- "$${v}"; mkdir -p -- "$${v}" || return 1`);
-      out.push(`if [ -d ${quote(p)} ]; then cp -a -- ${quote(p)}/. "$${v}"/ || return 1; rm -f -- "$${v}"/.provision-${nonce}.*; fi`);
+      out.push(sh`${v}=${view}; rm -rf -- "$${v}"; mkdir -p -- "$${v}" || return 1`);
+      out.push(sh`if [ -d ${p} ]; then cp -a -- ${p}/. "$${v}"/ || return 1; rm -f -- "$${v}"/.provision-${nonce}.*; fi`);
       for (const m of inside) {
-        const base = quote(path.posix.basename(m.dest));
-        if (m.state === 'absent') out.push(`rm -f -- "$${v}"/${base}`);
-        else out.push(`if [ -e ${quote(stagePath(m.dest, nonce))} ]; then cp -p -- ${quote(stagePath(m.dest, nonce))} "$${v}"/${base} || return 1; fi`);
+        const base = path.posix.basename(m.dest);
+        if (m.state === 'absent') out.push(sh`rm -f -- "$${v}"/${base}`);
+        else out.push(sh`if [ -e ${stagePath(m.dest, nonce)} ]; then cp -p -- ${stagePath(m.dest, nonce)} "$${v}"/${base} || return 1; fi`);
       }
     } else {
-      out.push(`${v}=${quote(p)}`);
+      out.push(sh`${v}=${p}`);
     }
-    command = command.split(`{${name}}`).join(`"$${v}"`);
+    command = command.split(`{${name}}`).join(`"$${v.text}"`);
   }
-  const cleanup = views.map((v) => `rm -rf -- ${quote(v)}`).join('; ') || ':';
-  const stages = members.filter((m) => m.state !== 'absent').map((m) => quote(stagePath(m.dest, nonce)));
+  const cleanup = views.length ? joinSh(views.map((v) => sh`rm -rf -- ${v}`), sh`; `) : sh`:`;
+  const stages = members.filter((m) => m.state !== 'absent').map((m) => stagePath(m.dest, nonce));
   out.push(
-    `if ! ( ${command}\n) >"$_T/v" 2>&1; then cat "$_T/v" >&2; ${cleanup}; rm -f -- ${stages.join(' ') || '/dev/null/none'}; ` +
-      `_err ${quote(`validate_set ${set.name} failed: nothing of this set was installed`)}; return 1; fi`,
+    joinSh(
+      [
+        sh`if ! ( ${rawSh(command, 'the validate_set command the user wrote')}\n) >"$_T/v" 2>&1; then cat "$_T/v" >&2; ${cleanup}; rm -f -- ${stages.length ? stages : sh`/dev/null/none`}; `,
+        sh`_err ${`validate_set ${set.name} failed: nothing of this set was installed`}; return 1; fi`,
+      ],
+      sh``,
+    ),
   );
   out.push(cleanup);
   for (const m of members) {
-    if (m.state === 'absent') out.push(`_absent ${quote(m.dest)} || return 1`);
-    else out.push(`if [ -e ${quote(stagePath(m.dest, nonce))} ]; then _commit ${quote(m.dest)} ${quote(stagePath(m.dest, nonce))} ${m.backup ? 1 : 0} || return 1; _changed; fi`);
+    if (m.state === 'absent') out.push(sh`_absent ${m.dest} || return 1`);
+    else out.push(sh`if [ -e ${stagePath(m.dest, nonce)} ]; then _commit ${m.dest} ${stagePath(m.dest, nonce)} ${m.backup ? 1 : 0} || return 1; _changed; fi`);
   }
-  return out.join('\n');
+  return joinSh(out);
 }
 
 /** Where an apply records notified handlers until they succeed (beside the lock). */
@@ -209,7 +222,7 @@ export interface ApplyScriptOptions {
   /** The connection can stream raw payloads after the script (see ExecOptions.payloads). */
   payloads?: boolean;
   /** sh lines run under the lock before any step (a saved plan's fingerprint check). */
-  guard?: string | undefined;
+  guard?: Sh | undefined;
 }
 
 export function buildApplyScript(job: HostJob, changes: Change[], nonce: string, opts: ApplyScriptOptions): ApplyScript {
@@ -222,22 +235,22 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   }
   const allStages: string[] = [];
   const allViews: string[] = [];
-  const parts: string[] = [SCRIPT_ENV, `umask 022`, `_M='@@${nonce}'`, `_FAILED= _STOPPED= _LOST=`, `trap '_LOST=1' PIPE`, SH_LIB, RUN_LIB, LOCK_LIB, JOURNAL_LIB];
+  const parts: Sh[] = [SCRIPT_ENV, sh`umask 022`, markerVar(nonce), sh`_FAILED= _STOPPED= _LOST=`, sh`trap '_LOST=1' PIPE`, ...LIBS];
 
   // Step fragments first (pure), so the trap below knows every temp path.
-  const bodies: string[] = [];
+  const bodies: Sh[] = [];
   // Large and binary contents: streamed after the script, read into the work dir at the
   // start (under the lock), and installed from there by the steps' _put.
   const payloads: Buffer[] = [];
-  const payload = opts.payloads ? (content: Buffer) => `"$_T/p${payloads.push(content) - 1}"` : undefined;
+  const payload = opts.payloads ? (content: Buffer) => sh`"$_T/p${payloads.push(content) - 1}"` : undefined;
   const handlerNames: string[] = [];
   // A notified handler is recorded on the host at once and forgotten only when it has
   // succeeded: a run cut or interrupted before its handlers, or a failed handler, leaves
   // the record, and the next run (whose probe sees the files in sync) still runs it.
   const record = pendingDir(job.lockFile);
-  const mark = (n: string) => quote(`${record}/${encodeHandlerName(n)}`);
+  const mark = (n: string) => `${record}/${encodeHandlerName(n)}`;
   const notified = (s: (typeof ordered)[number]) =>
-    [`mkdir -p -- ${quote(record)}`, ...s.notify.map((n) => `_H${handlerIndex(n)}=1; : > ${mark(n)}`)].join('; ');
+    joinSh([sh`mkdir -p -- ${record}`, ...s.notify.map((n) => sh`${handlerVar(handlerIndex(n))}=1; : > ${mark(n)}`)], sh`; `);
   const handlerIndex = (n: string) => {
     let i = handlerNames.indexOf(n);
     if (i < 0) i = handlerNames.push(n) - 1;
@@ -262,51 +275,51 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
         const set = job.validateSets.get(s.validateSet)!;
         const files = members.map((i) => memberFile(byStep.get(i)!)).filter((m): m is ManagedFile => m !== null);
         for (const p of Object.values(set.paths)) allViews.push(viewPath(p, nonce));
-        body += `\n_rc=$?; [ "$_rc" -eq 0 ] || return "$_rc"\n${setCommit(set, files, nonce)}`;
+        body = sh`${body}\n_rc=$?; [ "$_rc" -eq 0 ] || return "$_rc"\n${setCommit(set, files, nonce)}`;
       }
     }
     // _N: set by _changed, not by _changed_live (a runtime change needs no handler).
-    const notify = s.notify.length ? `\n[ "$_N" = 1 ] && { ${notified(s)}; }` : '';
-    bodies.push(`if [ -z "$_FAILED$_STOPPED$_LOST" ]; then\n_s() {\n${body}\n}\n_run ${s.index}${notify}\nfi`);
+    const notify = s.notify.length ? sh`\n[ "$_N" = 1 ] && { ${notified(s)}; }` : sh``;
+    bodies.push(sh`if [ -z "$_FAILED$_STOPPED$_LOST" ]; then\n_s() {\n${body}\n}\n_run ${s.index}${notify}\nfi`);
   }
-  const rmStages = [...new Set(allStages)].map(quote).join(' ');
-  const rmViews = [...new Set(allViews)].map(quote).join(' ');
+  const rmStages = [...new Set(allStages)];
+  const rmViews = [...new Set(allViews)];
   // Run with the work dir as $1 (from the EXIT trap, or by a breaker of this run's lock).
-  const cleanup = `rm -rf -- "$1" ${rmViews}\nrm -f -- ${rmStages || '/dev/null/none'}`;
+  const cleanup = sh`rm -rf -- "$1" ${rmViews}\nrm -f -- ${rmStages.length ? rmStages : sh`/dev/null/none`}`;
   parts.push(
-    `_T=$(mktemp -d /tmp/.provision-${nonce}.XXXXXX) || exit 70`,
+    sh`_T=$(mktemp -d /tmp/.provision-${nonce}.XXXXXX) || exit 70`,
     // A function, not a trap string: the quoted paths may themselves contain quotes. The
     // same commands are left in the work dir for a \`--break-lock\` that must KILL this shell.
-    `_cleanup() {\nset -- "$_T"\n${cleanup}\n}`,
+    sh`_cleanup() {\nset -- "$_T"\n${cleanup}\n}`,
     // printf is a builtin: no process spent on every apply for a file rarely needed.
-    `printf '%s\\n' ${quote(cleanup)} > "$_T/cleanup"`,
-    `trap _cleanup EXIT`,
-    `trap 'exit 130' INT HUP TERM`,
-    `mkdir -p -- ${quote(path.posix.dirname(job.lockFile))} 2>/dev/null`,
-    `exec 9>>${quote(job.lockFile)} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,
-    `if ! flock -n 9; then`,
-    `  _held=; read -r _held < ${quote(job.lockFile)} 2>/dev/null; _state=$(_lockstate "$_held" 9>&-)`,
+    sh`printf '%s\\n' ${cleanup.text} > "$_T/cleanup"`,
+    sh`trap _cleanup EXIT`,
+    sh`trap 'exit 130' INT HUP TERM`,
+    sh`mkdir -p -- ${path.posix.dirname(job.lockFile)} 2>/dev/null`,
+    sh`exec 9>>${job.lockFile} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,
+    sh`if ! flock -n 9; then`,
+    sh`  _held=; read -r _held < ${job.lockFile} 2>/dev/null; _state=$(_lockstate "$_held" 9>&-)`,
     opts.breakLock
-      ? `  case $_state in stale*) printf '%s broke %s\\n' "$_M" "$_held"; _GRACE=${Math.max(1, Math.round(opts.breakLockGraceS ?? 30))}; _breaklock ${quote(job.lockFile)} "$_held" || { printf '%s lockerror\\n' "$_M"; exit 75; } ;; *) false ;; esac ||`
-      : `  false ||`,
-    `  { printf '%s locked\\n%s\\n%s lockend %s\\n' "$_M" "$_held" "$_M" "$_state"; exit 75; }`,
-    `fi`,
+      ? sh`  case $_state in stale*) printf '%s broke %s\\n' "$_M" "$_held"; _GRACE=${Math.max(1, Math.round(opts.breakLockGraceS ?? 30))}; _breaklock ${job.lockFile} "$_held" || { printf '%s lockerror\\n' "$_M"; exit 75; } ;; *) false ;; esac ||`
+      : sh`  false ||`,
+    sh`  { printf '%s locked\\n%s\\n%s lockend %s\\n' "$_M" "$_held" "$_M" "$_state"; exit 75; }`,
+    sh`fi`,
     // This shell's start time, read before _session walks (and re-reads) its ancestors.
-    `_pstat $$; _mystart=$_ps; _session $$`,
-    `printf '%s remote_pid=%s remote_start=%s session=%s work=%s\\n' ${quote(holder)} $$ "$_mystart" "$_sess" "$_T" > ${quote(job.lockFile)}`,
-    `printf '%s start %s\\n' "$_M" "$_T"`,
+    sh`_pstat $$; _mystart=$_ps; _session $$`,
+    sh`printf '%s remote_pid=%s remote_start=%s session=%s work=%s\\n' ${holder} $$ "$_mystart" "$_sess" "$_T" > ${job.lockFile}`,
+    sh`printf '%s start %s\\n' "$_M" "$_T"`,
     // What this run replaces is recorded beside the lock, for an automatic restore.
     ...(opts.guard ? [opts.guard] : []),
     journalStart(job.lockFile, holder),
     ...(payloads.length
       ? [
           // fd 3 holds the payloads (FRAMED_SHELL); a short read means the stream was cut.
-          `_payload() { head -c "$2" <&3 > "$_T/p$1" && [ "$(wc -c < "$_T/p$1")" -eq "$2" ]; }`,
-          `${payloads.map((p, i) => `_payload ${i} ${p.length}`).join(' && ')} || { _err 'the file contents sent after the script arrived incomplete; nothing was changed'; exit 70; }`,
-          `exec 3<&-`,
+          sh`_payload() { head -c "$2" <&3 > "$_T/p$1" && [ "$(wc -c < "$_T/p$1")" -eq "$2" ]; }`,
+          sh`${joinSh(payloads.map((p, i) => sh`_payload ${i} ${p.length}`), sh` && `)} || { _err 'the file contents sent after the script arrived incomplete; nothing was changed'; exit 70; }`,
+          sh`exec 3<&-`,
         ]
       : []),
-    ...(opts.pending ?? []).filter((n) => job.handlers.has(n)).map((n) => `_H${handlerIndex(n)}=1`),
+    ...(opts.pending ?? []).filter((n) => job.handlers.has(n)).map((n) => sh`${handlerVar(handlerIndex(n))}=1`),
     ...bodies,
   );
   // Handlers run once each, in the order the playbooks define them (as in Ansible), not
@@ -317,10 +330,10 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     const i = handlerNames.indexOf(name);
     const h = job.handlers.get(name)!;
     const frag = h.type.handler!(h.spec, { nonce, stagePath: (d) => stagePath(d, nonce) });
-    parts.push(`if [ "$_H${i}" = 1 ]; then\n_h() {\n${frag}\n}\n_runh ${i} && rm -f -- ${mark(name)}\nfi`);
+    parts.push(sh`if [ "$${handlerVar(i)}" = 1 ]; then\n_h() {\n${frag}\n}\n_runh ${i} && rm -f -- ${mark(name)}\nfi`);
   });
-  parts.push(`_daemon_reload || _FAILED=1`, `: > ${quote(job.lockFile)}`, `printf '%s done\\n' "$_M"`, `[ -z "$_FAILED$_STOPPED$_LOST" ]`);
+  parts.push(sh`_daemon_reload || _FAILED=1`, sh`: > ${job.lockFile}`, sh`printf '%s done\\n' "$_M"`, sh`[ -z "$_FAILED$_STOPPED$_LOST" ]`);
   // One brace group: sh parses all of it before running any of it, so a script cut short
   // in transit (the session dropped while it was still arriving) runs nothing at all.
-  return { script: `{\n${parts.join('\n')}\n}\n`, steps: ordered.map((s) => s.index), handlers: handlerNames, setMembers, payloads };
+  return { script: sh`{\n${joinSh(parts)}\n}\n`, steps: ordered.map((s) => s.index), handlers: handlerNames, setMembers, payloads };
 }

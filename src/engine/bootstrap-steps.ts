@@ -11,7 +11,7 @@
 import { aptResource } from '../resources/apt.js';
 import { directoryResource } from '../resources/directory.js';
 import { fileResource, type FileSpec } from '../resources/file.js';
-import { quote } from '../resources/sh.js';
+import { joinSh, sh, type Sh } from '../resources/sh.js';
 import { serviceResource } from '../resources/service.js';
 import { sudoersResource } from '../resources/sudoers.js';
 import type { ResourceType } from '../resources/types.js';
@@ -53,28 +53,28 @@ const EFFECTIVE: [string, string][] = [
  * that the hardening is in effect (an earlier drop-in, or a main config that includes no
  * drop-ins, would silently win: then nothing is installed and the reason is shown).
  */
-export function sshdValidateCommand(dropin = SSHD_DROPIN): string {
+export function sshdValidateCommand(dropin = SSHD_DROPIN): Sh {
   const dir = dropin.slice(0, dropin.lastIndexOf('/'));
   const base = dropin.slice(dropin.lastIndexOf('/') + 1);
-  const includeRe = `^\\([[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]]\\{1,\\}\\)\\(/etc/ssh/\\)\\{0,1\\}sshd_config\\.d/`;
+  const includeRe = sh`^\\([[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]]\\{1,\\}\\)\\(/etc/ssh/\\)\\{0,1\\}sshd_config\\.d/`;
   // No `%s` here but the staged file: `validate` substitutes every one of them.
   const checks = EFFECTIVE.map(([re, want]) => {
     const key = want.split(' ')[0]!;
     const why = `sshd would not apply \`${want}\` (an earlier setting wins, or sshd_config does not include sshd_config.d); sshd -T says:`;
-    return `  echo "$_e" | grep -Eqx ${quote(re)} || { echo ${quote(why)} "$(echo "$_e" | grep -E ${quote(`^${key} `)})" >&2; exit 1; }`;
+    return sh`  echo "$_e" | grep -Eqx ${re} || { echo ${why} "$(echo "$_e" | grep -E ${`^${key} `})" >&2; exit 1; }`;
   });
-  return [
-    `( _d=$(mktemp -d /tmp/.provision-sshd.XXXXXX) || exit 1`,
-    `  trap 'rm -rf -- "$_d"' EXIT`,
-    `  mkdir -- "$_d/d" || exit 1`,
-    `  for _f in ${quote(dir)}/*.conf; do [ -e "$_f" ] && { cp -p -- "$_f" "$_d/d/" || exit 1; }; done`,
-    `  cp -p -- %s "$_d/d/"${quote(base)} || exit 1`,
-    `  sed "s#${includeRe}#\\\\1$_d/d/#" /etc/ssh/sshd_config > "$_d/sshd_config" || exit 1`,
-    `  /usr/sbin/sshd -t -f "$_d/sshd_config" || exit 1`,
-    `  _e=$(/usr/sbin/sshd -T -f "$_d/sshd_config") || exit 1`,
+  return joinSh([
+    sh`( _d=$(mktemp -d /tmp/.provision-sshd.XXXXXX) || exit 1`,
+    sh`  trap 'rm -rf -- "$_d"' EXIT`,
+    sh`  mkdir -- "$_d/d" || exit 1`,
+    sh`  for _f in ${dir}/*.conf; do [ -e "$_f" ] && { cp -p -- "$_f" "$_d/d/" || exit 1; }; done`,
+    sh`  cp -p -- %s "$_d/d/"${base} || exit 1`,
+    sh`  sed "s#${includeRe}#\\\\1$_d/d/#" /etc/ssh/sshd_config > "$_d/sshd_config" || exit 1`,
+    sh`  /usr/sbin/sshd -t -f "$_d/sshd_config" || exit 1`,
+    sh`  _e=$(/usr/sbin/sshd -T -f "$_d/sshd_config") || exit 1`,
     ...checks,
-    `)`,
-  ].join('\n');
+    sh`)`,
+  ]);
 }
 
 /** What one host's bootstrap converges to (already merged from inventory and CLI). */
@@ -148,7 +148,7 @@ export function hardenSteps(first: number): { steps: ResolvedStep[]; handlers: M
     fileStep(
       first,
       `sshd hardening ${SSHD_DROPIN}`,
-      { dest: SSHD_DROPIN, content: SSHD_HARDENING, mode: '0644', owner: 'root', group: 'root', validate: sshdValidateCommand() },
+      { dest: SSHD_DROPIN, content: SSHD_HARDENING, mode: '0644', owner: 'root', group: 'root', validate: sshdValidateCommand().text },
       [SSHD_RELOAD_HANDLER],
     ),
   ];

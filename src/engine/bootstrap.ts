@@ -16,7 +16,7 @@
  * Never throws: every failure is a HostResult, so one host never stops the others.
  */
 import { ProvisionError } from '../config/errors.js';
-import { quote } from '../resources/sh.js';
+import { sh, type Sh } from '../resources/sh.js';
 import type { Connection } from '../transport/connection.js';
 import { baseSteps, hardenSteps, type BootstrapSpec } from './bootstrap-steps.js';
 import { runHost } from './host-run.js';
@@ -57,9 +57,9 @@ function firstLine(text: string): string {
 }
 
 /** The proof script: the right user, and sudo without a password (unless it is root). */
-export function proofScript(user: string): string {
-  const check = `u=$(id -un) || exit 1; [ "$u" = ${quote(user)} ] || { echo "logged in as $u, not "${quote(user)} >&2; exit 1; }`;
-  return user === 'root' ? `${check}\n` : `${check}\nsudo -n true\n`;
+export function proofScript(user: string): Sh {
+  const check = sh`u=$(id -un) || exit 1; [ "$u" = ${user} ] || { echo "logged in as $u, not "${user} >&2; exit 1; }`;
+  return user === 'root' ? sh`${check}\n` : sh`${check}\nsudo -n true\n`;
 }
 
 export async function bootstrapHost(job: BootstrapJob, opts: BootstrapOptions, reporter: Reporter): Promise<HostResult> {
@@ -99,7 +99,7 @@ export async function bootstrapHost(job: BootstrapJob, opts: BootstrapOptions, r
       // Bootstrapped before, or half-way (sudo not granted yet): only a user that can
       // also use sudo can carry on; otherwise the initial credentials are needed again.
       execs++;
-      const check = await c.exec(proofScript(user), opts.signal ? { signal: opts.signal } : {});
+      const check = await c.exec(proofScript(user).text, opts.signal ? { signal: opts.signal } : {});
       if (check.exitCode === 0) opts.note(job.name, `${user} already logs in with its key: checking the bootstrap`);
       else {
         opts.note(job.name, `${user} logs in with its key but cannot use sudo -n yet (${firstLine(check.stderr) || `exit ${check.exitCode}`}): using the initial credentials`);
@@ -153,7 +153,7 @@ export async function bootstrapHost(job: BootstrapJob, opts: BootstrapOptions, r
   let handedOver = false;
   try {
     execs++;
-    const proof = await second.exec(proofScript(user), opts.signal ? { signal: opts.signal } : {});
+    const proof = await second.exec(proofScript(user).text, opts.signal ? { signal: opts.signal } : {});
     if (proof.exitCode !== 0) {
       const why = firstLine(proof.stderr) || `exit ${proof.exitCode ?? proof.signal ?? 'unknown'}`;
       return proofFailed(user === 'root' ? `login check as root failed: ${why}` : `\`sudo -n true\` as ${user} failed: ${why}`);

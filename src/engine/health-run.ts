@@ -29,7 +29,7 @@ export async function runGates(gates: readonly Gate[], conn: Connection | null, 
     if (!onHost) return new Map();
     if (!conn) return hostResults(gates, '', '', 'no connection to the host');
     const nonce = newNonce();
-    const res = await conn.exec(hostGatesScript(gates, nonce), { sudo });
+    const res = await conn.exec(hostGatesScript(gates, nonce).text, { sudo });
     const why = res.connectionLost ? 'connection lost' : `gate script ended early (exit ${res.exitCode}): ${res.stderr.trim().split('\n')[0] ?? ''}`;
     return hostResults(gates, res.stdout, nonce, why);
   };

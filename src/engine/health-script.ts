@@ -7,8 +7,8 @@
  *   tcp      bash's /dev/tcp under `timeout`
  *   command  sh -c under `timeout` (what is left of the deadline); exit 0 passes
  */
-import { SCRIPT_ENV } from '../resources/facts/index.js';
-import { quote } from '../resources/sh.js';
+import { markerVar, SCRIPT_ENV } from '../resources/facts/index.js';
+import { joinSh, rawSh, sh, type Sh } from '../resources/sh.js';
 import type { Gate, GateResult } from './health.js';
 
 const GATE_LIB = String.raw`
@@ -39,46 +39,47 @@ function seconds(n: number): string {
   return String(Math.max(1, Math.ceil(n)));
 }
 
-function gateBody(g: Gate): string {
+function gateBody(g: Gate): Sh {
   const c = g.check;
   if (c.kind === 'http') {
     const body = c.body === undefined
-      ? ''
-      : `\ngrep -Eq -e ${quote(c.body)} "$_G/b" || { echo "status $_code, body does not match /"${quote(c.body)}"/"; return 1; }`;
-    return [
-      `_code=$(curl -sS -o "$_G/b" -w '%{http_code}' --max-time ${seconds(c.timeoutS)} -- ${quote(c.url)}) || return 1`,
-      `[ "$_code" = ${c.status} ] || { echo "status $_code, expected ${c.status}"; return 1; }${body}`,
-      `echo "status $_code"`,
-    ].join('\n');
+      ? sh``
+      : sh`\ngrep -Eq -e ${c.body} "$_G/b" || { echo "status $_code, body does not match /"${c.body}"/"; return 1; }`;
+    return joinSh([
+      sh`_code=$(curl -sS -o "$_G/b" -w '%{http_code}' --max-time ${seconds(c.timeoutS)} -- ${c.url}) || return 1`,
+      sh`[ "$_code" = ${c.status} ] || { echo "status $_code, expected ${c.status}"; return 1; }${body}`,
+      sh`echo "status $_code"`,
+    ]);
   }
   if (c.kind === 'tcp') {
-    return `timeout ${seconds(c.timeoutS)} bash -c ': < "/dev/tcp/$1/$2"' _ ${quote(c.address)} ${c.port} 2>/dev/null || { echo "no connection to "${quote(`${c.address}:${c.port}`)}; return 1; }\necho connected`;
+    return sh`timeout ${seconds(c.timeoutS)} bash -c ': < "/dev/tcp/$1/$2"' _ ${c.address} ${c.port} 2>/dev/null || { echo "no connection to "${`${c.address}:${c.port}`}; return 1; }\necho connected`;
   }
-  return `timeout -k 2 "$1" sh -c ${quote(c.command)}`;
+  // The user's command is one quoted argument of `sh -c`: the shell there runs it.
+  return sh`timeout -k 2 "$1" sh -c ${c.command}`;
 }
 
 /** The snippet running `gates` (indexes are positions in `all`); needs `_M` and `_G`. */
-export function gateSnippet(all: readonly Gate[], only: (g: Gate) => boolean = (g) => g.from === 'host'): string {
-  const parts = [GATE_LIB];
+export function gateSnippet(all: readonly Gate[], only: (g: Gate) => boolean = (g) => g.from === 'host'): Sh {
+  const parts = [rawSh(GATE_LIB, 'the gates sh library')];
   all.forEach((g, i) => {
     if (!only(g)) return;
     const interval = Math.max(0, g.intervalS);
-    parts.push(`_g() {\n${gateBody(g)}\n}\n_gate ${i} ${g.retries} ${interval} ${Math.round(interval * 100)} ${Math.round(g.deadlineS * 100)}`);
+    parts.push(sh`_g() {\n${gateBody(g)}\n}\n_gate ${i} ${g.retries} ${interval} ${Math.round(interval * 100)} ${Math.round(g.deadlineS * 100)}`);
   });
-  return parts.join('\n');
+  return joinSh(parts);
 }
 
 /** A whole script running the host-side gates of `gates` (for `provision health` and after an apply). */
-export function hostGatesScript(gates: readonly Gate[], nonce: string): string {
-  return [
-    '{',
+export function hostGatesScript(gates: readonly Gate[], nonce: string): Sh {
+  return joinSh([
+    sh`{`,
     SCRIPT_ENV,
-    `_M='@@${nonce}'`,
-    `_G=$(mktemp -d /tmp/.provision-gates.XXXXXX) || exit 70`,
-    `trap 'rm -rf -- "$_G"' EXIT`,
+    markerVar(nonce),
+    sh`_G=$(mktemp -d /tmp/.provision-gates.XXXXXX) || exit 70`,
+    sh`trap 'rm -rf -- "$_G"' EXIT`,
     gateSnippet(gates),
-    '}',
-  ].join('\n');
+    sh`}`,
+  ]);
 }
 
 /** Results of the host-side gates; a gate with no line (the script was cut) failed. */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ProvisionError } from '../config/errors.js';
 import { parseProbe, planProbe, probeScript } from '../resources/facts/index.js';
 import type { Change, FactRequest } from '../resources/types.js';
-import { quote } from '../resources/sh.js';
+import { sh } from '../resources/sh.js';
 import type { Connection } from '../transport/connection.js';
 import { buildApplyScript, pendingDir } from './apply-script.js';
 import { parseApplyOutput } from './apply-output.js';
@@ -69,7 +69,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     const nonce = newNonce();
     const plan = planProbe(factRequests(job, opts.withContent));
     execs++;
-    const probe = await conn.exec(probeScript(plan, nonce), { sudo: job.sudo, signal: opts.signal });
+    const probe = await conn.exec(probeScript(plan, nonce).text, { sudo: job.sudo, signal: opts.signal });
     // The probe only reads; an interrupted one is simply dropped.
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: [], handlers: [], error: 'interrupted before the apply: nothing was changed' });
     if (probe.connectionLost) return result({ status: 'failed', steps: [], handlers: [], error: 'connection lost during the probe; re-run to converge' });
@@ -114,7 +114,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       if (stopSent || !tempDir || !opts.signal?.aborted) return;
       stopSent = true;
       execs++;
-      void connection.exec(`: > ${quote(`${tempDir}/stop`)}`, { sudo: job.sudo }).catch(() => undefined);
+      void connection.exec(sh`: > ${`${tempDir}/stop`}`.text, { sudo: job.sudo }).catch(() => undefined);
     };
     opts.signal?.addEventListener('abort', sendStop, { once: true });
     const emit = (stdout: string) => {
@@ -149,7 +149,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     };
     execs++;
     const res = await conn
-      .exec(script.script, {
+      .exec(script.script.text, {
         sudo: job.sudo,
         ...(script.payloads.length ? { payloads: script.payloads } : {}),
         onStdout: (chunk) => {

@@ -3,7 +3,7 @@
  * and the sh functions the apply script uses to write it. Kept apart from the restore
  * script so that the apply script can use it without importing the restore.
  */
-import { quote } from '../resources/sh.js';
+import { sh, type Sh } from '../resources/sh.js';
 
 export function journalDir(lockFile: string): string {
   return `${lockFile}.restore`;
@@ -40,7 +40,7 @@ $1
 `;
 
 /** The apply script's line that starts this run's journal (after the lock is taken). */
-export function journalStart(lockFile: string, holder: string): string {
-  return `_jinit ${quote(journalDir(lockFile))} ${quote(holder)}`;
+export function journalStart(lockFile: string, holder: string): Sh {
+  return sh`_jinit ${journalDir(lockFile)} ${holder}`;
 }
 

@@ -20,6 +20,7 @@
 import { unitName } from '../resources/service.js';
 import type { UnitState } from '../resources/facts/types.js';
 import type { Change, FactRequest, Facts, ResourceType } from '../resources/types.js';
+import { sh } from '../resources/sh.js';
 import type { HostJob, ResolvedHandler, ResolvedStep } from './types.js';
 
 /** Whole-second times on both sides; a write within this many seconds of a load is not reported. */
@@ -132,7 +133,7 @@ export function loadPendingChanges(job: HostJob, facts: Facts, changes: Change[]
 
 /** The apply fragment of a load-pending change: notify the step's handlers, nothing else. */
 const notifyOnly: Pick<ResourceType, 'apply'> = {
-  apply: (change) => ((change.data as LoadPendingData).daemonReload ? '_DR=1\n_changed' : '_changed'),
+  apply: (change) => ((change.data as LoadPendingData).daemonReload ? sh`_DR=1\n_changed` : sh`_changed`),
 };
 
 export function isLoadPending(change: Change): boolean {

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseProbe, planProbe, probeScript } from '../resources/facts/index.js';
-import { quote } from '../resources/sh.js';
+import { joinSh, sh, type Sh } from '../resources/sh.js';
 import { factRequests } from './host-run.js';
 import type { HostJob } from './types.js';
 
@@ -89,12 +89,12 @@ export function stableProbeOutput(stdout: string, nonce: string): string {
  * (same requests and nonce, volatile kinds left out), compared with what the controller
  * saw; on a difference it prints `stale` and exits 76 having changed nothing.
  */
-export function inApplyGuard(job: HostJob, withContent: boolean, nonce: string, probeStdout: string): string {
+export function inApplyGuard(job: HostJob, withContent: boolean, nonce: string, probeStdout: string): Sh {
   const reqs = factRequests(job, withContent).filter((r) => !VOLATILE.has(r.kind));
   const script = probeScript(planProbe(reqs), nonce);
   const expected = sha256(stableProbeOutput(probeStdout, nonce));
-  return [
-    `_fp=$( (\n${script}\n) 9>&- | sha256sum)`,
-    `if [ "${'$'}{_fp%% *}" != ${quote(expected)} ]; then printf '%s stale\\n' "$_M"; exit 76; fi`,
-  ].join('\n');
+  return joinSh([
+    sh`_fp=$( (\n${script}\n) 9>&- | sha256sum)`,
+    sh`if [ "\${_fp%% *}" != ${expected} ]; then printf '%s stale\\n' "$_M"; exit 76; fi`,
+  ]);
 }

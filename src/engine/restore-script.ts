@@ -14,9 +14,9 @@
  * in reverse order, each atomically (copy beside it, rename); daemon-reload when a unit
  * file came back; runs the handlers the apply ran; then the host-side health gates.
  */
-import { SCRIPT_ENV } from '../resources/facts/index.js';
+import { markerVar, SCRIPT_ENV } from '../resources/facts/index.js';
 import { SH_LIB } from '../resources/sh-lib.js';
-import { quote } from '../resources/sh.js';
+import { joinSh, rawSh, sh, type Sh } from '../resources/sh.js';
 import { encodeHandlerName } from '../resources/facts/pending.js';
 import { gateSnippet } from './health-script.js';
 import type { Gate } from './health.js';
@@ -52,7 +52,7 @@ _rh() {
 `;
 
 export interface RestoreScript {
-  script: string;
+  script: Sh;
   handlers: string[];
 }
 
@@ -67,29 +67,29 @@ export function buildRestoreScript(job: HostJob, holder: string, handlers: reado
   const record = pendingDir(job.lockFile);
   const parts = [
     SCRIPT_ENV,
-    `umask 022`,
-    `_M='@@${nonce}'`,
-    SH_LIB,
-    RESTORE_LIB,
-    `_G=$(mktemp -d /tmp/.provision-restore.XXXXXX) || exit 70`,
-    `trap 'rm -rf -- "$_G"' EXIT`,
-    `exec 9>>${quote(job.lockFile)} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,
-    `flock -w 30 9 || { printf '%s locked\\n' "$_M"; exit 75; }`,
-    `_J=${quote(journalDir(job.lockFile))}`,
-    `_run=; read -r _run < "$_J/run" 2>/dev/null`,
-    `if [ "$_run" != ${quote(holder)} ] || [ ! -s "$_J/index" ]; then printf '%s nojournal\\n' "$_M"; exit 0; fi`,
-    `if ! _restore; then printf '%s rdone fail\\n' "$_M"; exit 1; fi`,
-    `printf '%s rdone ok\\n' "$_M"`,
+    sh`umask 022`,
+    markerVar(nonce),
+    rawSh(SH_LIB, 'the sh library'),
+    rawSh(RESTORE_LIB, 'the restore sh library'),
+    sh`_G=$(mktemp -d /tmp/.provision-restore.XXXXXX) || exit 70`,
+    sh`trap 'rm -rf -- "$_G"' EXIT`,
+    sh`exec 9>>${job.lockFile} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,
+    sh`flock -w 30 9 || { printf '%s locked\\n' "$_M"; exit 75; }`,
+    sh`_J=${journalDir(job.lockFile)}`,
+    sh`_run=; read -r _run < "$_J/run" 2>/dev/null`,
+    sh`if [ "$_run" != ${holder} ] || [ ! -s "$_J/index" ]; then printf '%s nojournal\\n' "$_M"; exit 0; fi`,
+    sh`if ! _restore; then printf '%s rdone fail\\n' "$_M"; exit 1; fi`,
+    sh`printf '%s rdone ok\\n' "$_M"`,
     // The journal is spent: a second restore must not put back files twice.
-    `rm -rf -- "$_J"`,
+    sh`rm -rf -- "$_J"`,
   ];
   order.forEach((name, i) => {
     const h = job.handlers.get(name)!;
     const frag = h.type.handler!(h.spec, { nonce, stagePath: (d) => d });
-    parts.push(`_h() {\n${frag}\n}\n_rh ${i} && rm -f -- ${quote(`${record}/${encodeHandlerName(name)}`)}`);
+    parts.push(sh`_h() {\n${frag}\n}\n_rh ${i} && rm -f -- ${`${record}/${encodeHandlerName(name)}`}`);
   });
-  parts.push(`_daemon_reload`, gateSnippet(gates), `printf '%s done\\n' "$_M"`);
-  return { script: `{\n${parts.join('\n')}\n}\n`, handlers: order };
+  parts.push(sh`_daemon_reload`, gateSnippet(gates), sh`printf '%s done\\n' "$_M"`);
+  return { script: sh`{\n${joinSh(parts)}\n}\n`, handlers: order };
 }
 
 export interface RestoreOutput {

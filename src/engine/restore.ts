@@ -39,7 +39,7 @@ export async function restoreHost(job: HostJob, holder: string, result: HostResu
   try {
     const nonce = newNonce();
     const script = buildRestoreScript(job, holder, handlers, gates, nonce);
-    const res = await conn.exec(script.script, { sudo: job.sudo });
+    const res = await conn.exec(script.script.text, { sudo: job.sudo });
     const out = parseRestoreOutput(res.stdout, nonce, script.handlers);
     const files = { restored: out.restored, removed: out.removed, failed: out.failed, handlers: out.handlers };
     if (out.locked) return { report: fail('the host is locked by another run: nothing was put back', files), execs: 1 };

@@ -1,5 +1,6 @@
 /** What the engine consumes (resolved per-host work) and produces (results and events). */
 import type { Change, ResourceType } from '../resources/types.js';
+import type { Sh } from '../resources/sh.js';
 import type { Connection } from '../transport/connection.js';
 import type { GateResult } from './health.js';
 
@@ -63,7 +64,7 @@ export interface PlanGuard {
   /** After a host's probe: why this host must not be applied, or null. */
   onProbe(job: HostJob, stdout: string, nonce: string): string | null;
   /** sh lines the apply script runs under the lock before any step (exit 76 + `stale`). */
-  inApply?(job: HostJob, nonce: string, probeStdout: string): string;
+  inApply?(job: HostJob, nonce: string, probeStdout: string): Sh;
 }
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'pending';

@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { absPathSchema } from './file-common.js';
-import { quote } from './sh.js';
+import { joinSh, sh, shVar } from './sh.js';
 import type { AttrDiff, ResourceType } from './types.js';
 
 const ENTRY_RE = /^(default:)?((user|group):([A-Za-z_][A-Za-z0-9_.-]*\$?)?|(mask|other):):([r-][w-][x-])$/;
@@ -82,33 +82,33 @@ export const aclResource: ResourceType<AclSpec> = {
   },
   apply(change) {
     const s = change.spec as AclSpec;
-    const p = quote(s.path);
+    const p = s.path;
     const lines = [
-      `[ -e ${p} ] || { _err ${quote(`${s.path} does not exist`)}; return 1; }`,
+      sh`[ -e ${p} ] || { _err ${`${s.path} does not exist`}; return 1; }`,
       // One line per entry, `#effective:` comments stripped, framed by newlines.
-      `_acl=$(getfacl -p -- ${p} | sed 's/[[:space:]]*#.*$//') || return 1`,
-      `_acl="\n$_acl\n"`,
-      `_s=''; _sm=''`,
+      sh`_acl=$(getfacl -p -- ${p} | sed 's/[[:space:]]*#.*$//') || return 1`,
+      sh`_acl="\n$_acl\n"`,
+      sh`_s=''; _sm=''`,
     ];
     if (s.state === 'absent') {
       for (const e of s.entries) {
         const k = aclKey(e);
-        lines.push(`case "$_acl" in *"\n"${quote(`${k}:`)}???"\n"*) _s="$_s,"${quote(k)} ;; esac`);
+        lines.push(sh`case "$_acl" in *"\n"${`${k}:`}???"\n"*) _s="$_s,"${k} ;; esac`);
       }
-      lines.push(`if [ -n "$_s" ]; then setfacl -x "\${_s#,}" -- ${p} || return 1; _changed; fi`);
-      return lines.join('\n');
+      lines.push(sh`if [ -n "$_s" ]; then setfacl -x "\${_s#,}" -- ${p} || return 1; _changed; fi`);
+      return joinSh(lines);
     }
     const masks = s.entries.filter(isMaskEntry);
     for (const e of s.entries) {
-      const v = isMaskEntry(e) ? '_sm' : '_s';
-      lines.push(`case "$_acl" in *"\n"${quote(e)}"\n"*) ;; *) ${v}="$${v},"${quote(e)} ;; esac`);
+      const v = shVar(isMaskEntry(e) ? '_sm' : '_s');
+      lines.push(sh`case "$_acl" in *"\n"${e}"\n"*) ;; *) ${v}="$${v},"${e} ;; esac`);
     }
     // Adding entries recomputes the mask: pass every declared mask along (see above).
-    const allMasks = masks.length ? `,${quote(masks.join(','))}` : '';
+    const allMasks = masks.length ? sh`,${masks.join(',')}` : sh``;
     lines.push(
-      `if [ -n "$_s" ]; then _s="$_s"${allMasks}; else _s="$_sm"; fi`,
-      `if [ -n "$_s" ]; then setfacl -m "\${_s#,}" -- ${p} || return 1; _changed; fi`,
+      sh`if [ -n "$_s" ]; then _s="$_s"${allMasks}; else _s="$_sm"; fi`,
+      sh`if [ -n "$_s" ]; then setfacl -m "\${_s#,}" -- ${p} || return 1; _changed; fi`,
     );
-    return lines.join('\n');
+    return joinSh(lines);
   },
 };

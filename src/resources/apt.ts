@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { APT_LISTS_DIR } from './facts/apt-lists.js';
 import { DPKG_QUERY_FORMAT, isInstalled } from './facts/package.js';
-import { quote, quoteAll } from './sh.js';
+import { joinSh, sh, type Sh } from './sh.js';
 import type { AttrDiff, ResourceType } from './types.js';
 
 /** Debian policy 5.6.1 (name) and 5.6.12 (version): nothing a shell could interpret. */
@@ -41,58 +41,55 @@ function formatAge(s: number): string {
 }
 
 const INSTALL =
-  'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef';
-const REMOVE = 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q';
+  sh`DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef`;
+const REMOVE = sh`DEBIAN_FRONTEND=noninteractive apt-get remove -y -q`;
 
 /** sh: sets `_need` to the packages (as written) that are not installed as wanted. */
-function recheck(packages: string[], absent: boolean): string {
+function recheck(packages: string[], absent: boolean): Sh {
   const names = [...new Set(packages.map((p) => splitPackage(p).name))];
   // awk compares strings exactly (names hold `.` and `+`, regex metacharacters for grep).
   const awk = absent
     ? `{ if ($2 !~ /^.[nc]/) v[$1]=1 } END { n=split(want, w, " "); for (i=1;i<=n;i++) if (w[i] in v) printf "%s ", w[i] }`
     : `{ if ($2 ~ /^[ih]i/) v[$1]=$3 } END { n=split(want, w, " "); for (i=1;i<=n;i++) { split(w[i], p, "="); if (!(p[1] in v) || (p[2] != "" && v[p[1]] != p[2])) printf "%s ", w[i] } }`;
   const want = absent ? names : packages;
-  return (
-    `_need=$(dpkg-query -W -f='${DPKG_QUERY_FORMAT}' -- ${quoteAll(names)} 2>/dev/null | ` +
-    `awk -F '\\t' -v want=${quote(want.join(' '))} ${quote(awk)})`
-  );
+  return sh`_need=$(dpkg-query -W -f=${DPKG_QUERY_FORMAT} -- ${names} 2>/dev/null | awk -F '\\t' -v want=${want.join(' ')} ${awk})`;
 }
 
-function installFragment(s: AptSpec): string {
+function installFragment(s: AptSpec): Sh {
   const pinned = s.packages.some((p) => p.includes('='));
   const maxAge = s.cache_max_age;
-  return [
+  return joinSh([
     recheck(s.packages, false),
-    `[ -n "$_need" ] || return 0`,
+    sh`[ -n "$_need" ] || return 0`,
     // Fresh when some list exists and the lists (or partial/, touched by every update) are
     // newer than now - cache_max_age. See facts/apt-lists.ts.
-    `_fresh=$(find ${APT_LISTS_DIR} -maxdepth 1 -type f -name '*_Packages*' -print -quit 2>/dev/null)`,
-    `if [ -n "$_fresh" ]; then _fresh=$(find ${APT_LISTS_DIR} -maxdepth 1 \\( -type d -name partial -o -type f -name '*_Packages*' \\) -newermt "@$(( $(date +%s) - ${maxAge} ))" -print -quit 2>/dev/null); fi`,
-    `_upd=0`,
-    `if [ -z "$_fresh" ]; then`,
-    `  _o=$(apt-get update -q 2>&1) || { printf '%s\\n' "$_o" >&2; _err 'apt-get update failed'; return 1; }`,
-    `  _upd=1`,
-    `fi`,
+    sh`_fresh=$(find ${APT_LISTS_DIR} -maxdepth 1 -type f -name '*_Packages*' -print -quit 2>/dev/null)`,
+    sh`if [ -n "$_fresh" ]; then _fresh=$(find ${APT_LISTS_DIR} -maxdepth 1 \\( -type d -name partial -o -type f -name '*_Packages*' \\) -newermt "@$(( $(date +%s) - ${maxAge} ))" -print -quit 2>/dev/null); fi`,
+    sh`_upd=0`,
+    sh`if [ -z "$_fresh" ]; then`,
+    sh`  _o=$(apt-get update -q 2>&1) || { printf '%s\\n' "$_o" >&2; _err 'apt-get update failed'; return 1; }`,
+    sh`  _upd=1`,
+    sh`fi`,
     // $_need is a list of validated package words: splitting it is intended.
-    `_o=$(${INSTALL}${pinned ? ' --allow-downgrades' : ''} -- $_need 2>&1)`,
-    `_rc=$?`,
-    `if [ "$_rc" != 0 ] && [ "$_upd" = 0 ] && printf '%s' "$_o" | grep -Eq 'Unable to locate package|has no installation candidate|was not found'; then`,
-    `  _o=$(apt-get update -q 2>&1) || { printf '%s\\n' "$_o" >&2; _err 'apt-get update failed'; return 1; }`,
-    `  _o=$(${INSTALL}${pinned ? ' --allow-downgrades' : ''} -- $_need 2>&1)`,
-    `  _rc=$?`,
-    `fi`,
-    `if [ "$_rc" != 0 ]; then printf '%s\\n' "$_o" >&2; _err "apt-get install failed: $_need"; return 1; fi`,
-    `_changed`,
-  ].join('\n');
+    sh`_o=$(${INSTALL}${pinned ? sh` --allow-downgrades` : sh``} -- $_need 2>&1)`,
+    sh`_rc=$?`,
+    sh`if [ "$_rc" != 0 ] && [ "$_upd" = 0 ] && printf '%s' "$_o" | grep -Eq 'Unable to locate package|has no installation candidate|was not found'; then`,
+    sh`  _o=$(apt-get update -q 2>&1) || { printf '%s\\n' "$_o" >&2; _err 'apt-get update failed'; return 1; }`,
+    sh`  _o=$(${INSTALL}${pinned ? sh` --allow-downgrades` : sh``} -- $_need 2>&1)`,
+    sh`  _rc=$?`,
+    sh`fi`,
+    sh`if [ "$_rc" != 0 ]; then printf '%s\\n' "$_o" >&2; _err "apt-get install failed: $_need"; return 1; fi`,
+    sh`_changed`,
+  ]);
 }
 
-function removeFragment(s: AptSpec): string {
-  return [
+function removeFragment(s: AptSpec): Sh {
+  return joinSh([
     recheck(s.packages, true),
-    `[ -n "$_need" ] || return 0`,
-    `_o=$(${REMOVE} -- $_need 2>&1) || { printf '%s\\n' "$_o" >&2; _err "apt-get remove failed: $_need"; return 1; }`,
-    `_changed`,
-  ].join('\n');
+    sh`[ -n "$_need" ] || return 0`,
+    sh`_o=$(${REMOVE} -- $_need 2>&1) || { printf '%s\\n' "$_o" >&2; _err "apt-get remove failed: $_need"; return 1; }`,
+    sh`_changed`,
+  ]);
 }
 
 export const aptResource: ResourceType<AptSpec> = {

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { absPathSchema, attrDiffs, modeSchema, nameSchema, normalizeMode } from './file-common.js';
-import { quoteAll } from './sh.js';
+import { sh } from './sh.js';
 import type { ResourceType } from './types.js';
 
 const schema = z.strictObject({
@@ -33,8 +33,8 @@ export const attributesResource: ResourceType<AttributesSpec> = {
   },
   apply(change) {
     const s = change.spec as AttributesSpec;
-    const missing = quoteAll([`${s.path} does not exist (attributes manage an existing path)`]);
-    const attrs = quoteAll([s.path, s.mode ? normalizeMode(s.mode) : '', s.owner ?? '', s.group ?? '']);
-    return `if [ ! -e ${quoteAll([s.path])} ]; then _err ${missing}; return 1; fi\n_attrs ${attrs}`;
+    const missing = `${s.path} does not exist (attributes manage an existing path)`;
+    const attrs = [s.path, s.mode ? normalizeMode(s.mode) : '', s.owner ?? '', s.group ?? ''];
+    return sh`if [ ! -e ${s.path} ]; then _err ${missing}; return 1; fi\n_attrs ${attrs}`;
   },
 };

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { absPathSchema } from './file-common.js';
-import { quote } from './sh.js';
+import { joinSh, rawSh, sh, type Sh } from './sh.js';
 import type { ResourceType } from './types.js';
 
 const schema = z.strictObject({
@@ -20,6 +20,15 @@ function guardId(s: CommandSpec): string {
   let h = 0;
   for (const c of `${s.unless}`) h = (h * 31 + c.charCodeAt(0)) >>> 0;
   return `g${h.toString(16)}`;
+}
+
+/** The user's own command and guard: shell by nature, inserted as written. */
+function userCommand(s: CommandSpec): Sh {
+  return rawSh(s.cmd, 'the command the user wrote');
+}
+
+function userGuard(unless: string): Sh {
+  return rawSh(unless, 'the `unless` command the user wrote');
 }
 
 export const commandResource: ResourceType<CommandSpec> = {
@@ -38,7 +47,7 @@ export const commandResource: ResourceType<CommandSpec> = {
   facts(s) {
     const out: ReturnType<ResourceType['facts']> = [];
     if (s.creates) out.push({ kind: 'stat', path: s.creates });
-    if (s.unless) out.push({ kind: 'shell', id: guardId(s), script: s.unless });
+    if (s.unless) out.push({ kind: 'shell', id: guardId(s), script: userGuard(s.unless) });
     return out;
   },
   diff(s, facts, ctx) {
@@ -49,13 +58,13 @@ export const commandResource: ResourceType<CommandSpec> = {
   },
   apply(change) {
     const s = change.spec as CommandSpec;
-    const conds: string[] = [];
-    if (s.creates) conds.push(`[ -e ${quote(s.creates)} ]`);
-    if (s.unless) conds.push(`( ${s.unless}\n) >/dev/null 2>&1`);
+    const conds: Sh[] = [];
+    if (s.creates) conds.push(sh`[ -e ${s.creates} ]`);
+    if (s.unless) conds.push(sh`( ${userGuard(s.unless)}\n) >/dev/null 2>&1`);
     const after = s.creates
-      ? `\n  [ -e ${quote(s.creates)} ] || { _err ${quote(`command ran but did not create ${s.creates}`)}; return 1; }`
-      : '';
-    return `if ${conds.join(' || ')}; then :; else\n  ( ${s.cmd}\n  ) || return $?\n  _changed${after}\nfi`;
+      ? sh`\n  [ -e ${s.creates} ] || { _err ${`command ran but did not create ${s.creates}`}; return 1; }`
+      : sh``;
+    return sh`if ${joinSh(conds, sh` || `)}; then :; else\n  ( ${userCommand(s)}\n  ) || return $?\n  _changed${after}\nfi`;
   },
-  handler: (s) => `( ${s.cmd}\n) || return $?\n_changed`,
+  handler: (s) => sh`( ${userCommand(s)}\n) || return $?\n_changed`,
 };

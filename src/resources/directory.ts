@@ -1,7 +1,7 @@
 /** `directory`: exists (mkdir -p) with mode/owner/group, or is absent. */
 import { z } from 'zod';
 import { absPathSchema, attrDiffs, modeSchema, nameSchema, normalizeMode } from './file-common.js';
-import { quoteAll } from './sh.js';
+import { sh } from './sh.js';
 import type { ResourceType } from './types.js';
 
 const schema = z.strictObject({
@@ -31,7 +31,7 @@ export const directoryResource: ResourceType<DirectorySpec> = {
   },
   apply(change) {
     const s = change.spec as DirectorySpec;
-    if (s.state === 'absent') return `_absent ${quoteAll([s.path])}`;
-    return `_dir ${quoteAll([s.path, s.mode ? normalizeMode(s.mode) : '', s.owner ?? '', s.group ?? ''])}`;
+    if (s.state === 'absent') return sh`_absent ${s.path}`;
+    return sh`_dir ${[s.path, s.mode ? normalizeMode(s.mode) : '', s.owner ?? '', s.group ?? '']}`;
   },
 };

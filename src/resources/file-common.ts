@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AttrDiff, Change, DiffContext, FactRequest, Facts, ScriptContext } from './types.js';
-import { quote } from './sh.js';
+import { joinSh, rawSh, sh, shHeredoc, type Sh } from './sh.js';
 
 /** Modes are quoted octal strings in YAML ('0644'): YAML 1.2 reads 0644 as decimal 644. */
 export const modeSchema = z
@@ -138,9 +138,14 @@ export function diffManagedFile(kind: string, f: ManagedFile, facts: Facts, ctx:
 }
 
 /** Base64 in 76-column lines inside a quoted heredoc: no expansion, any bytes survive. */
-export function heredoc(data: Buffer, nonce: string, after = ''): string {
+export function heredoc(data: Buffer, nonce: string, after: Sh = sh``): Sh {
   const b64 = data.toString('base64').replace(/.{1,76}/g, '$&\n');
-  return `<<'_P_${nonce}'${after}\n${b64}_P_${nonce}\n`;
+  return shHeredoc(`_P_${nonce}`, b64, after);
+}
+
+/** The user's validate command with `%s` replaced by the staged file (one quoted word). */
+function validateCommand(command: string, stage: string): Sh {
+  return joinSh(command.split('%s').map((part) => rawSh(part, 'the validate command the user wrote')), sh`${stage}`);
 }
 
 /**
@@ -154,13 +159,14 @@ export const RAW_PAYLOAD_MIN = 64 * 1024;
  * `raw`: send the content as a raw payload whatever its size (downloads: binaries of
  * 100+ MB that base64 would inflate and the host's sh would hold in memory).
  */
-export function putFileFragment(f: ManagedFile, ctx: ScriptContext, opts: { raw?: boolean } = {}): string {
+export function putFileFragment(f: ManagedFile, ctx: ScriptContext, opts: { raw?: boolean } = {}): Sh {
   if (f.state === 'absent') {
     // Inside a validation set the engine's commit removes it after validation.
-    return ctx.validateSet ? ':' : `_absent ${quote(f.dest)}`;
+    return ctx.validateSet ? sh`:` : sh`_absent ${f.dest}`;
   }
   const stage = ctx.stagePath(f.dest);
-  const validate = f.validate ? f.validate.split('%s').join(quote(stage)) : '';
+  // An argument of _put, which runs it (with eval): quoted once more as a word here.
+  const validate = f.validate ? validateCommand(f.validate, stage).text : '';
   const args = [
     f.dest,
     f.mode ? normalizeMode(f.mode) : '',
@@ -173,8 +179,8 @@ export function putFileFragment(f: ManagedFile, ctx: ScriptContext, opts: { raw?
     ctx.validateSet ? '1' : '0',
   ];
   const file = opts.raw || f.content.length >= RAW_PAYLOAD_MIN ? ctx.payload?.(f.content) : undefined;
-  if (file !== undefined) return `_put ${args.map(quote).join(' ')} raw < ${file} || return 1`;
-  return `_put ${args.map(quote).join(' ')} ${heredoc(f.content, ctx.nonce, ' || return 1')}`;
+  if (file !== undefined) return sh`_put ${args} raw < ${file} || return 1`;
+  return sh`_put ${args} ${heredoc(f.content, ctx.nonce, sh` || return 1`)}`;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { nameSchema } from './file-common.js';
-import { quote } from './sh.js';
+import { joinSh, sh, type Sh } from './sh.js';
 import type { AttrDiff, ResourceType } from './types.js';
 
 const schema = z.strictObject({
@@ -16,19 +16,19 @@ const schema = z.strictObject({
 });
 export type GroupSpec = z.infer<typeof schema>;
 
-function presentFragment(s: GroupSpec): string {
-  const n = quote(s.name);
-  const add = ['groupadd', ...(s.system ? ['--system'] : []), ...(s.gid !== undefined ? ['--gid', String(s.gid)] : []), n].join(' ');
-  const lines = [`_g=$(getent group ${n})`, `if [ -z "$_g" ]; then`, `  ${add} || return 1`, `  _changed`];
+function presentFragment(s: GroupSpec): Sh {
+  const n = s.name;
+  const add = ['groupadd', ...(s.system ? ['--system'] : []), ...(s.gid !== undefined ? ['--gid', String(s.gid)] : []), n];
+  const lines = [sh`_g=$(getent group ${n})`, sh`if [ -z "$_g" ]; then`, sh`  ${add} || return 1`, sh`  _changed`];
   if (s.gid !== undefined) {
     lines.push(
-      `else`,
-      `  _g=\${_g#*:}; _g=\${_g#*:}; _g=\${_g%%:*}`,
-      `  if [ "$_g" != ${s.gid} ]; then groupmod --gid ${s.gid} ${n} || return 1; _changed; fi`,
+      sh`else`,
+      sh`  _g=\${_g#*:}; _g=\${_g#*:}; _g=\${_g%%:*}`,
+      sh`  if [ "$_g" != ${s.gid} ]; then groupmod --gid ${s.gid} ${n} || return 1; _changed; fi`,
     );
   }
-  lines.push('fi');
-  return lines.join('\n');
+  lines.push(sh`fi`);
+  return joinSh(lines);
 }
 
 export const groupResource: ResourceType<GroupSpec> = {
@@ -56,7 +56,7 @@ export const groupResource: ResourceType<GroupSpec> = {
   apply(change) {
     const s = change.spec as GroupSpec;
     if (s.state === 'absent') {
-      return `if getent group ${quote(s.name)} >/dev/null; then groupdel ${quote(s.name)} || return 1; _changed; fi`;
+      return sh`if getent group ${s.name} >/dev/null; then groupdel ${s.name} || return 1; _changed; fi`;
     }
     return presentFragment(s);
   },

@@ -17,7 +17,7 @@ import { declared, dynamicBackendSchema, staticBackendSchema } from './haproxy/d
 import { pendingLoad } from './haproxy/pending-load.js';
 import { diffRuntime, diffStateFile } from './haproxy/runtime-diff.js';
 import { parseServerState } from './haproxy/server-state.js';
-import { quote } from './sh.js';
+import { joinSh, sh, type Sh } from './sh.js';
 import type { Change, ResourceType } from './types.js';
 
 const schema = z.strictObject({
@@ -62,46 +62,46 @@ function duplicateServer(s: HaproxyServersSpec): string | null {
 }
 
 /** sh: ask the admin socket; an answer that is not a success message fails the step. */
-function commandLines(commands: string[]): string[] {
+function commandLines(commands: string[]): Sh[] {
   return commands.map(
     (c) =>
-      `_o=$(_hx ${quote(c)}) || { _err ${quote(`${c}: the admin socket did not answer`)}; return 1; }\n` +
       // `set server` prints nothing, or "IP changed from..." / "no need to change..." for addr.
-      `case $_o in ''|*'changed from'*|*'no need to change'*) ;; *) _err ${quote(`${c}:`)} "$_o"; return 1 ;; esac`,
+      sh`_o=$(_hx ${c}) || { _err ${`${c}: the admin socket did not answer`}; return 1; }
+case $_o in ''|*'changed from'*|*'no need to change'*) ;; *) _err ${`${c}:`} "$_o"; return 1 ;; esac`,
   );
 }
 
-function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): string {
-  const sock = quote(`UNIX-CONNECT:${s.socket}`);
-  const state = quote(s.state_file);
-  const tmp = quote(`${s.state_file}.provision-tmp`);
-  const lines = [`_hx() { printf '%s\\n' "$1" | socat -t5 stdio ${sock}; }`];
+function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): Sh {
+  const sock = `UNIX-CONNECT:${s.socket}`;
+  const state = s.state_file;
+  const tmp = `${s.state_file}.provision-tmp`;
+  const lines = [sh`_hx() { printf '%s\\n' "$1" | socat -t5 stdio ${sock}; }`];
   // `:` keeps each branch non-empty whatever is generated into it.
-  lines.push(`if [ -S ${quote(s.socket)} ] && _hx 'show info' 2>/dev/null | grep -q '^Pid: '; then`, ':');
+  lines.push(sh`if [ -S ${s.socket} ] && _hx 'show info' 2>/dev/null | grep -q '^Pid: '; then`, sh`:`);
   lines.push(...commandLines(d.commands));
-  if (d.commands.length) lines.push('_changed_live');
+  if (d.commands.length) lines.push(sh`_changed_live`);
   if (d.commands.length || d.resave) {
     // Same bytes as the drop-in's ExecReload save: the next reload or restart restores
     // what runs now, which is what the inventory declares.
-    lines.push(`_hx 'show servers state' > ${tmp} && [ "$(head -n1 ${tmp})" = 1 ] && mv -f -- ${tmp} ${state} || { rm -f -- ${tmp}; _err 'cannot save the server state'; return 1; }`);
-    lines.push('_changed_live');
+    lines.push(sh`_hx 'show servers state' > ${tmp} && [ "$(head -n1 ${tmp})" = 1 ] && mv -f -- ${tmp} ${state} || { rm -f -- ${tmp}; _err 'cannot save the server state'; return 1; }`);
+    lines.push(sh`_changed_live`);
   }
-  lines.push('else', ':');
+  lines.push(sh`else`, sh`:`);
   if (d.stale.length) {
     const cond = d.stale.map(([b, srv]) => `($2 == "${b}" && $4 == "${srv}")`).join(' || ');
     lines.push(
-      `if [ -f ${state} ]; then awk ${quote(`NR <= 2 || !(${cond})`)} ${state} > ${tmp} && mv -f -- ${tmp} ${state} || { rm -f -- ${tmp}; return 1; }; _changed_live; fi`,
+      sh`if [ -f ${state} ]; then awk ${`NR <= 2 || !(${cond})`} ${state} > ${tmp} && mv -f -- ${tmp} ${state} || { rm -f -- ${tmp}; return 1; }; _changed_live; fi`,
     );
   }
-  lines.push('fi');
+  lines.push(sh`fi`);
   if (d.restart) {
     // A restart also loads the configuration: no reload is notified with it.
-    const u = quote(s.unit);
+    const u = s.unit;
     // The drop-in may have been changed without a daemon-reload too.
-    lines.push('systemctl daemon-reload || return 1');
-    lines.push(`if ! _unit restart ${u}; then _err ${quote(`systemctl restart ${s.unit} failed:`)}; systemctl status --no-pager -l -n 20 -- ${u} >&2; return 1; fi`, '_changed_live');
-  } else if (d.reload.length) lines.push('_changed');
-  return lines.join('\n');
+    lines.push(sh`systemctl daemon-reload || return 1`);
+    lines.push(sh`if ! _unit restart ${u}; then _err ${`systemctl restart ${s.unit} failed:`}; systemctl status --no-pager -l -n 20 -- ${u} >&2; return 1; fi`, sh`_changed_live`);
+  } else if (d.reload.length) lines.push(sh`_changed`);
+  return joinSh(lines);
 }
 
 export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { absPathSchema, asText, modeSchema, normalizeMode } from './file-common.js';
-import { quote, quoteAll } from './sh.js';
+import { sh } from './sh.js';
 import type { ResourceType } from './types.js';
 
 const schema = z.strictObject({
@@ -103,7 +103,7 @@ export const lineResource: ResourceType<LineSpec> = {
   apply(change, ctx) {
     const s = change.spec as LineSpec;
     const args = [s.path, s.state ?? 'present', s.create ? '1' : '0', ctx.stagePath(s.path), s.regexp ?? '', s.line ?? ''];
-    const chmod = s.mode ? `\n[ "$_C" = 1 ] && { chmod ${normalizeMode(s.mode)} -- ${quote(s.path)} || return 1; }` : '';
-    return `_line ${quoteAll(args)} || return 1${chmod}`;
+    const chmod = s.mode ? sh`\n[ "$_C" = 1 ] && { chmod ${normalizeMode(s.mode)} -- ${s.path} || return 1; }` : sh``;
+    return sh`_line ${args} || return 1${chmod}`;
   },
 };

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { notFoundUnit } from './facts/unit.js';
-import { quote } from './sh.js';
+import { joinSh, sh, shVar, type Sh } from './sh.js';
 import type { AttrDiff, ResourceType } from './types.js';
 import type { UnitState } from './facts/types.js';
 
@@ -43,9 +43,9 @@ export function isRunningState(u: UnitState): boolean {
 }
 
 /** stderr detail of a unit that failed: its status and last journal lines. */
-function failureDetail(unit: string, journal: boolean): string {
-  const status = `systemctl status --no-pager -l -n ${journal ? 0 : 20} -- ${unit} >&2`;
-  return journal ? `${status}; journalctl -u ${unit} -n 20 --no-pager >&2` : status;
+function failureDetail(unit: string, journal: boolean): Sh {
+  const status = sh`systemctl status --no-pager -l -n ${journal ? 0 : 20} -- ${unit} >&2`;
+  return journal ? sh`${status}; journalctl -u ${unit} -n 20 --no-pager >&2` : status;
 }
 
 export const serviceResource: ResourceType<ServiceSpec> = {
@@ -89,46 +89,46 @@ export const serviceResource: ResourceType<ServiceSpec> = {
   },
   apply(change) {
     const s = change.spec as ServiceSpec;
-    const u = quote(unitName(s.name));
-    const lines = ['_daemon_reload || return 1'];
+    const u = unitName(s.name);
+    const lines = [sh`_daemon_reload || return 1`];
     if (s.enabled === true) {
-      lines.push(`if ! systemctl is-enabled --quiet -- ${u} 2>/dev/null; then systemctl enable --quiet -- ${u} || return 1; _changed; fi`);
+      lines.push(sh`if ! systemctl is-enabled --quiet -- ${u} 2>/dev/null; then systemctl enable --quiet -- ${u} || return 1; _changed; fi`);
     }
     if (s.enabled === false) {
       lines.push(
-        `case "$(systemctl is-enabled -- ${u} 2>/dev/null)" in enabled|enabled-runtime) systemctl disable --quiet -- ${u} || return 1; _changed ;; esac`,
+        sh`case "$(systemctl is-enabled -- ${u} 2>/dev/null)" in enabled|enabled-runtime) systemctl disable --quiet -- ${u} || return 1; _changed ;; esac`,
       );
     }
     if (s.state !== undefined && s.state !== 'stopped') {
       lines.push(
-        `if ! systemctl is-active --quiet -- ${u}; then`,
-        `  if ! _unit start ${u}; then _err ${quote(`${unitName(s.name)} failed to start:`)}; ${failureDetail(u, false)}; return 1; fi`,
-        `  _changed`,
-        `fi`,
+        sh`if ! systemctl is-active --quiet -- ${u}; then`,
+        sh`  if ! _unit start ${u}; then _err ${`${unitName(s.name)} failed to start:`}; ${failureDetail(u, false)}; return 1; fi`,
+        sh`  _changed`,
+        sh`fi`,
       );
     }
     if (s.state === 'stopped') {
-      lines.push(`if systemctl is-active --quiet -- ${u}; then systemctl stop -- ${u} || return 1; _changed; fi`);
+      lines.push(sh`if systemctl is-active --quiet -- ${u}; then systemctl stop -- ${u} || return 1; _changed; fi`);
     }
-    return lines.join('\n');
+    return joinSh(lines);
   },
   handler(s) {
     const name = unitName(s.name);
-    const u = quote(name);
+    const u = name;
     // restarted (and a handler without state) restarts; reloaded reloads a running unit
     // (or restarts one that cannot reload) and leaves a stopped one stopped.
     const verb = s.state === 'reloaded' ? 'try-reload-or-restart' : s.state === 'started' ? 'start' : s.state === 'stopped' ? 'stop' : 'restart';
     // Handlers run in definition order; a unit restarted by an earlier handler of this run
     // already runs the new configuration, so its reload is skipped (define restart first).
-    const flag = `_RS_${name.replace(/\W/g, '_')}`;
-    const skip = s.state === 'reloaded' ? [`if [ "$${flag}" = 1 ]; then return 0; fi`] : [];
-    const mark = verb === 'restart' ? [`${flag}=1`] : [];
-    return [
+    const flag = shVar(`_RS_${name.replace(/\W/g, '_')}`);
+    const skip = s.state === 'reloaded' ? [sh`if [ "$${flag}" = 1 ]; then return 0; fi`] : [];
+    const mark = verb === 'restart' ? [sh`${flag}=1`] : [];
+    return joinSh([
       ...skip,
-      '_daemon_reload || return 1',
-      `if ! _unit ${verb} ${u}; then _err ${quote(`systemctl ${verb} ${name} failed:`)}; ${failureDetail(u, true)}; return 1; fi`,
+      sh`_daemon_reload || return 1`,
+      sh`if ! _unit ${verb} ${u}; then _err ${`systemctl ${verb} ${name} failed:`}; ${failureDetail(u, true)}; return 1; fi`,
       ...mark,
-      '_changed',
-    ].join('\n');
+      sh`_changed`,
+    ]);
   },
 };

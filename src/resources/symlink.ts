@@ -1,7 +1,7 @@
 /** `symlink`: PATH -> TARGET, replaced atomically (ln to a temp name, then rename). */
 import { z } from 'zod';
 import { absPathSchema, nameSchema } from './file-common.js';
-import { quoteAll } from './sh.js';
+import { sh } from './sh.js';
 import type { ResourceType } from './types.js';
 
 const schema = z.strictObject({
@@ -36,7 +36,7 @@ export const symlinkResource: ResourceType<SymlinkSpec> = {
   },
   apply(change, ctx) {
     const s = change.spec as SymlinkSpec;
-    if (s.state === 'absent') return `_absent ${quoteAll([s.path])}`;
-    return `_link ${quoteAll([s.path, s.target!, ctx.stagePath(s.path), s.owner ?? '', s.group ?? ''])}`;
+    if (s.state === 'absent') return sh`_absent ${s.path}`;
+    return sh`_link ${[s.path, s.target!, ctx.stagePath(s.path), s.owner ?? '', s.group ?? '']}`;
   },
 };

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { diffManagedFile, fileFacts, modeSchema, putFileFragment, type ManagedFile, inlineOrTemplate } from './file-common.js';
-import { quote } from './sh.js';
+import { chompSh, joinSh, sh, type Sh } from './sh.js';
 import type { ResourceType } from './types.js';
 
 export const UNIT_DIR = '/etc/systemd/system';
@@ -46,15 +46,15 @@ export const systemdUnitResource: ResourceType<SystemdUnitSpec> = {
   diff: (s, facts, ctx) => diffManagedFile('systemd_unit', managed(s), facts, ctx),
   apply(change, ctx) {
     const f = change.spec as ManagedFile;
-    const lines: string[] = [];
+    const lines: Sh[] = [];
     const dir = f.dest.slice(0, f.dest.lastIndexOf('/'));
     if (f.state !== 'absent' && dir !== UNIT_DIR) {
       // A drop-in: its NAME.d directory may not exist yet.
-      lines.push(`if [ ! -d ${quote(dir)} ]; then mkdir -p -- ${quote(dir)} || return 1; fi`);
+      lines.push(sh`if [ ! -d ${dir} ]; then mkdir -p -- ${dir} || return 1; fi`);
     }
     // _C is this step's "changed" flag: keep whatever was set, learn whether _put set it.
-    lines.push(`_C0=\${_C:-0}; _C=0`, putFileFragment(f, ctx).replace(/\n$/, ''), `_rc=$?`);
-    lines.push(`if [ "$_C" = 1 ]; then _DR=1; fi`, `[ "$_C0" = 1 ] && _C=1`, `return "$_rc"`);
-    return lines.join('\n');
+    lines.push(sh`_C0=\${_C:-0}; _C=0`, chompSh(putFileFragment(f, ctx)), sh`_rc=$?`);
+    lines.push(sh`if [ "$_C" = 1 ]; then _DR=1; fi`, sh`[ "$_C0" = 1 ] && _C=1`, sh`return "$_rc"`);
+    return joinSh(lines);
   },
 };

@@ -17,6 +17,7 @@
 import type { z } from 'zod';
 import type { SourcePos } from '../config/errors.js';
 import type { FactRequest, Facts } from './facts/types.js';
+import type { Sh } from './sh.js';
 
 export type { FactRequest, Facts };
 
@@ -71,7 +72,7 @@ export interface ScriptContext {
    * shell word of the file on the host that holds it once the script runs, or undefined
    * when payloads cannot be sent (then the content goes inline, as base64).
    */
-  payload?(content: Buffer): string | undefined;
+  payload?(content: Buffer): Sh | undefined;
 }
 
 export interface PrepareContext {
@@ -109,12 +110,12 @@ export interface ResourceType<S = any> {
   /** Desired vs observed. Pure. Null when in sync. */
   diff(spec: S, facts: Facts, ctx: DiffContext): Change | null;
   /** The guarded sh fragment that converges the host. Pure. */
-  apply(change: Change, ctx: ScriptContext): string;
+  apply(change: Change, ctx: ScriptContext): Sh;
   /**
    * For step types usable as handlers (`service`, `command`): the sh fragment that performs
    * the action unconditionally. Pure.
    */
-  handler?(spec: S, ctx: ScriptContext): string;
+  handler?(spec: S, ctx: ScriptContext): Sh;
   /**
    * Units whose "reload/restart pending" this step reports itself (engine/load-pending.ts
    * then leaves them alone), e.g. haproxy_servers through HAProxy's master CLI.

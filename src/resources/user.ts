@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { absPathSchema, nameSchema } from './file-common.js';
-import { quote } from './sh.js';
+import { joinSh, sh, type Sh } from './sh.js';
 import type { AttrDiff, Facts, ResourceType } from './types.js';
 import type { PasswdEntry } from './facts/types.js';
 
@@ -56,52 +56,52 @@ export function userAttrDiffs(s: UserSpec, have: PasswdEntry, facts: Facts): Att
   return out;
 }
 
-function createFragment(s: UserSpec): string {
-  const n = quote(s.name);
+function createFragment(s: UserSpec): Sh {
+  const n = s.name;
   const args: string[] = [];
   if (s.system) args.push('--system');
   if (s.uid !== undefined) args.push('--uid', String(s.uid));
-  if (s.groups?.length) args.push('--groups', quote(s.groups.join(',')));
-  if (s.home !== undefined) args.push('--home-dir', quote(s.home));
-  if (s.shell !== undefined) args.push('--shell', quote(s.shell));
-  if (s.comment !== undefined) args.push('--comment', quote(s.comment));
+  if (s.groups?.length) args.push('--groups', s.groups.join(','));
+  if (s.home !== undefined) args.push('--home-dir', s.home);
+  if (s.shell !== undefined) args.push('--shell', s.shell);
+  if (s.comment !== undefined) args.push('--comment', s.comment);
   if (s.create_home === true) args.push('--create-home');
   if (s.create_home === false) args.push('--no-create-home');
   const own = s.group === undefined || s.group === s.name;
   // --user-group fails when the group exists already (a `group` step, a package): join it.
   const primary = own
-    ? `if getent group ${n} >/dev/null; then set -- --gid ${n}; else set -- --user-group; fi`
-    : `set -- --gid ${quote(s.group!)}`;
-  return [primary, `useradd "$@" ${args.join(' ')} ${n} || return 1`, `_changed`].join('\n');
+    ? sh`if getent group ${n} >/dev/null; then set -- --gid ${n}; else set -- --user-group; fi`
+    : sh`set -- --gid ${s.group!}`;
+  return joinSh([primary, sh`useradd "$@" ${args} ${n} || return 1`, sh`_changed`]);
 }
 
-function updateFragment(s: UserSpec): string {
-  const n = quote(s.name);
+function updateFragment(s: UserSpec): Sh {
+  const n = s.name;
   const lines = [
-    `IFS=: read -r _n _x _uid _gid _gecos _home _shell <<_U_EOF`,
-    `$_pw`,
-    `_U_EOF`,
-    `set --`,
+    sh`IFS=: read -r _n _x _uid _gid _gecos _home _shell <<_U_EOF`,
+    sh`$_pw`,
+    sh`_U_EOF`,
+    sh`set --`,
   ];
-  if (s.uid !== undefined) lines.push(`[ "$_uid" = ${s.uid} ] || set -- "$@" --uid ${s.uid}`);
+  if (s.uid !== undefined) lines.push(sh`[ "$_uid" = ${s.uid} ] || set -- "$@" --uid ${s.uid}`);
   if (s.group !== undefined) {
     lines.push(
-      `_g=$(getent group ${quote(s.group)}) || { _err ${quote(`group ${s.group} does not exist`)}; return 1; }`,
-      `_g=\${_g#*:}; _g=\${_g#*:}; _g=\${_g%%:*}`,
-      `[ "$_gid" = "$_g" ] || set -- "$@" --gid ${quote(s.group)}`,
+      sh`_g=$(getent group ${s.group}) || { _err ${`group ${s.group} does not exist`}; return 1; }`,
+      sh`_g=\${_g#*:}; _g=\${_g#*:}; _g=\${_g%%:*}`,
+      sh`[ "$_gid" = "$_g" ] || set -- "$@" --gid ${s.group}`,
     );
   }
-  if (s.home !== undefined) lines.push(`[ "$_home" = ${quote(s.home)} ] || set -- "$@" --home ${quote(s.home)}`);
-  if (s.shell !== undefined) lines.push(`[ "$_shell" = ${quote(s.shell)} ] || set -- "$@" --shell ${quote(s.shell)}`);
-  if (s.comment !== undefined) lines.push(`[ "$_gecos" = ${quote(s.comment)} ] || set -- "$@" --comment ${quote(s.comment)}`);
+  if (s.home !== undefined) lines.push(sh`[ "$_home" = ${s.home} ] || set -- "$@" --home ${s.home}`);
+  if (s.shell !== undefined) lines.push(sh`[ "$_shell" = ${s.shell} ] || set -- "$@" --shell ${s.shell}`);
+  if (s.comment !== undefined) lines.push(sh`[ "$_gecos" = ${s.comment} ] || set -- "$@" --comment ${s.comment}`);
   if (s.groups?.length) {
     // id -nG lists the primary group too: a user whose primary group is `adm` is in `adm`.
-    lines.push(`_in=" $(id -nG ${n}) "`, `_add=''`);
-    for (const g of s.groups) lines.push(`case "$_in" in *' '${quote(g)}' '*) ;; *) _add="$_add,"${quote(g)} ;; esac`);
-    lines.push(`[ -z "$_add" ] || set -- "$@" --append --groups "\${_add#,}"`);
+    lines.push(sh`_in=" $(id -nG ${n}) "`, sh`_add=''`);
+    for (const g of s.groups) lines.push(sh`case "$_in" in *' '${g}' '*) ;; *) _add="$_add,"${g} ;; esac`);
+    lines.push(sh`[ -z "$_add" ] || set -- "$@" --append --groups "\${_add#,}"`);
   }
-  lines.push(`if [ $# -gt 0 ]; then usermod "$@" ${n} || return 1; _changed; fi`);
-  return lines.join('\n');
+  lines.push(sh`if [ $# -gt 0 ]; then usermod "$@" ${n} || return 1; _changed; fi`);
+  return joinSh(lines);
 }
 
 export const userResource: ResourceType<UserSpec> = {
@@ -134,8 +134,8 @@ export const userResource: ResourceType<UserSpec> = {
   },
   apply(change) {
     const s = change.spec as UserSpec;
-    const n = quote(s.name);
-    if (s.state === 'absent') return `if getent passwd ${n} >/dev/null; then userdel ${n} || return 1; _changed; fi`;
-    return [`_pw=$(getent passwd ${n})`, `if [ -z "$_pw" ]; then`, createFragment(s), `else`, updateFragment(s), `fi`].join('\n');
+    const n = s.name;
+    if (s.state === 'absent') return sh`if getent passwd ${n} >/dev/null; then userdel ${n} || return 1; _changed; fi`;
+    return joinSh([sh`_pw=$(getent passwd ${n})`, sh`if [ -z "$_pw" ]; then`, createFragment(s), sh`else`, updateFragment(s), sh`fi`]);
   },
 };

@@ -13,7 +13,7 @@ import { diffAll, factRequests, newNonce } from '../engine/host-run.js';
 import { pendingDir } from '../engine/apply-script.js';
 import type { HostJob } from '../engine/types.js';
 import { parseProbe, planProbe, probeScript } from '../resources/facts/index.js';
-import { quote } from '../resources/sh.js';
+import { joinSh, sh, type Sh } from '../resources/sh.js';
 import type { Change, FactRequest, Facts } from '../resources/types.js';
 import type { Connection } from '../transport/connection.js';
 import { renderChange } from '../report/diff-render.js';
@@ -27,14 +27,14 @@ const LOCK_FACT = 'provision-watch-lock';
  * runs (an apply empties the file when it ends). Shell builtins only: no process on the
  * normal path, and it never takes the lock itself (that would make a real apply fail).
  */
-export function lockTestScript(lockFile: string): string {
-  return [
-    `_h=; read -r _h < ${quote(lockFile)} 2>/dev/null; [ -n "$_h" ] || exit 1`,
-    `case " $_h" in *" remote_pid="*) ;; *) exit 1 ;; esac`,
-    `_p=\${_h##* remote_pid=}; _p=\${_p%% *}`,
-    `case $_p in ''|*[!0-9]*) exit 1 ;; esac`,
-    `[ -d "/proc/$_p" ]`,
-  ].join('\n');
+export function lockTestScript(lockFile: string): Sh {
+  return joinSh([
+    sh`_h=; read -r _h < ${lockFile} 2>/dev/null; [ -n "$_h" ] || exit 1`,
+    sh`case " $_h" in *" remote_pid="*) ;; *) exit 1 ;; esac`,
+    sh`_p=\${_h##* remote_pid=}; _p=\${_p%% *}`,
+    sh`case $_p in ''|*[!0-9]*) exit 1 ;; esac`,
+    sh`[ -d "/proc/$_p" ]`,
+  ]);
 }
 
 function firstLine(text: string): string {
@@ -83,7 +83,7 @@ async function probeOnce(ctx: ProbeContext, requests: FactRequest[], withContent
   const { job, conn } = ctx;
   const plan = planProbe(requests);
   const nonce = newNonce();
-  const res = await conn.exec(probeScript(plan, nonce), { sudo: job.sudo, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const res = await conn.exec(probeScript(plan, nonce).text, { sudo: job.sudo, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   if (res.connectionLost) return { changes: [], pending: [], locked: false, lost: true, error: 'connection lost during the probe' };
   try {
     const facts = parseProbe(plan, res.stdout, nonce);

@@ -52,12 +52,12 @@ describe('bootstrap steps', () => {
     expect((steps[0]!.spec as { dest: string }).dest).toBe(SSHD_DROPIN);
     expect(handlers.get('reload ssh')?.spec).toEqual({ name: 'ssh', state: 'reloaded' });
     // `%s` is the staged file, substituted everywhere: it must occur exactly once.
-    expect(sshdValidateCommand().split('%s')).toHaveLength(2);
+    expect(sshdValidateCommand().text.split('%s')).toHaveLength(2);
   });
 
   it('the proof checks the user and sudo -n (not for root)', () => {
-    expect(proofScript('deploy')).toContain('sudo -n true');
-    expect(proofScript('root')).not.toContain('sudo');
+    expect(proofScript('deploy').text).toContain('sudo -n true');
+    expect(proofScript('root').text).not.toContain('sudo');
   });
 });
 

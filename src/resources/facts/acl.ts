@@ -5,7 +5,7 @@
  * `#effective:r--` comment (printed when the mask restricts an entry) stripped: the entry as
  * set is what a step declares. Missing paths print nothing on stdout: null.
  */
-import { quoteAll } from '../sh.js';
+import { sh } from '../sh.js';
 import type { AclState, FactCollector } from './types.js';
 
 /** Decodes getfacl's name escaping (`\\` and `\ooo`, octal bytes of the UTF-8 name). */
@@ -34,7 +34,7 @@ export function stripAclComment(line: string): string {
 
 export const aclCollector: FactCollector<AclState | null> = {
   kind: 'acl',
-  script: (keys) => (keys.length ? `getfacl -p -- ${quoteAll(keys)}` : ':'),
+  script: (keys) => (keys.length ? sh`getfacl -p -- ${keys}` : sh`:`),
   parse(output, keys) {
     const out = new Map<string, AclState | null>(keys.map((k) => [k, null]));
     let current: AclState | null = null;

@@ -7,13 +7,14 @@
  * file at all means lists were never fetched (or were cleaned, as in container images).
  */
 import type { FactCollector } from './types.js';
+import { sh } from '../sh.js';
 
 export const APT_LISTS_DIR = '/var/lib/apt/lists';
 
 export const aptListsCollector: FactCollector<number | null> = {
   kind: 'aptLists',
   script: () =>
-    `find ${APT_LISTS_DIR} -maxdepth 1 \\( -type d -name partial -o -type f -name '*_Packages*' \\) -printf '%y %T@\\n'; date +%s`,
+    sh`find ${APT_LISTS_DIR} -maxdepth 1 \\( -type d -name partial -o -type f -name '*_Packages*' \\) -printf '%y %T@\\n'; date +%s`,
   parse(output) {
     let newest = -Infinity;
     let lists = 0;

@@ -1,5 +1,5 @@
 /** Group facts: ONE `getent group` over every name; lines matched to keys by name. */
-import { quoteAll } from '../sh.js';
+import { sh } from '../sh.js';
 import type { FactCollector, GroupEntry } from './types.js';
 
 export function parseGroupLine(line: string): GroupEntry | null {
@@ -10,7 +10,7 @@ export function parseGroupLine(line: string): GroupEntry | null {
 
 export const groupCollector: FactCollector<GroupEntry | null> = {
   kind: 'group',
-  script: (keys) => (keys.length ? `getent group -- ${quoteAll(keys)}` : ':'),
+  script: (keys) => (keys.length ? sh`getent group -- ${keys}` : sh`:`),
   parse(output, keys) {
     const out = new Map<string, GroupEntry | null>(keys.map((k) => [k, null]));
     for (const line of output.split('\n')) {

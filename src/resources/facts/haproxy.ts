@@ -6,7 +6,7 @@
  * gives null: the `service` step reports a stopped unit, this fact only describes a
  * running one.
  */
-import { quote } from '../sh.js';
+import { joinSh, sh } from '../sh.js';
 import { parseBackendList, parseServerState, type ServerState } from '../haproxy/server-state.js';
 import { parseShowProc, type ProcInfo } from '../haproxy/show-proc.js';
 import type { FactCollector } from './types.js';
@@ -16,18 +16,17 @@ export interface HaproxyRuntime {
   backends: string[];
 }
 
-const ASK = `_hp() { printf '%s\\n' "$2" | socat -t5 stdio "UNIX-CONNECT:$1"; }`;
+const ASK = sh`_hp() { printf '%s\\n' "$2" | socat -t5 stdio "UNIX-CONNECT:$1"; }`;
 
 export const haproxyCollector: FactCollector<HaproxyRuntime | null> = {
   kind: 'haproxy',
   script: (keys) =>
-    [
+    joinSh([
       ASK,
       ...keys.map((k) => {
-        const s = quote(k);
-        return `printf '%s\\0' ${s}; if _s=$(_hp ${s} 'show servers state') && _b=$(_hp ${s} 'show backend'); then printf 'up\\0%s\\0%s\\0' "$_s" "$_b"; else printf 'down\\0\\0\\0'; fi`;
+        return sh`printf '%s\\0' ${k}; if _s=$(_hp ${k} 'show servers state') && _b=$(_hp ${k} 'show backend'); then printf 'up\\0%s\\0%s\\0' "$_s" "$_b"; else printf 'down\\0\\0\\0'; fi`;
       }),
-    ].join('\n'),
+    ]),
   parse(output, keys) {
     const out = new Map<string, HaproxyRuntime | null>(keys.map((k) => [k, null]));
     const parts = output.split('\0');
@@ -47,9 +46,9 @@ export const haproxyCollector: FactCollector<HaproxyRuntime | null> = {
 export const haproxyProcCollector: FactCollector<ProcInfo | null> = {
   kind: 'haproxyProc',
   script: (keys) =>
-    keys
-      .map((k) => `printf '%s\\0' ${quote(k)}; date +%s; printf 'show proc\\n' | socat -t5 stdio ${quote(`UNIX-CONNECT:${k}`)}; printf '\\0'`)
-      .join('\n'),
+    joinSh(
+      keys.map((k) => sh`printf '%s\\0' ${k}; date +%s; printf 'show proc\\n' | socat -t5 stdio ${`UNIX-CONNECT:${k}`}; printf '\\0'`),
+    ),
   parse(output, keys) {
     const out = new Map<string, ProcInfo | null>(keys.map((k) => [k, null]));
     const parts = output.split('\0');

@@ -14,6 +14,7 @@ import { aclCollector } from './acl.js';
 import { pendingCollector } from './pending.js';
 import { haproxyCollector, haproxyProcCollector } from './haproxy.js';
 import { mtimeCollector } from './mtime.js';
+import { joinSh, sh, type Sh } from '../sh.js';
 import { emptyFacts, type FactCollector, type FactRequest, type Facts } from './types.js';
 
 type KeyedKind = 'stat' | 'sha256' | 'content' | 'package' | 'unit' | 'passwd' | 'group' | 'acl' | 'pending' | 'haproxy' | 'haproxyProc' | 'mtime';
@@ -33,14 +34,19 @@ const COLLECTORS: Record<KeyedKind, FactCollector<unknown>> = {
   mtime: mtimeCollector,
 };
 
-export const SCRIPT_ENV = `export LC_ALL=C
+export const SCRIPT_ENV = sh`export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH`;
+
+/** `_M=@@NONCE`: the marker that frames a script's output lines. */
+export function markerVar(nonce: string): Sh {
+  return sh`_M=${`@@${nonce}`}`;
+}
 
 /** Requests grouped by kind, keys deduplicated, first-seen order kept. */
 export interface ProbePlan {
   keys: Map<KeyedKind, string[]>;
   aptLists: boolean;
-  shell: { id: string; script: string }[];
+  shell: { id: string; script: Sh }[];
 }
 
 export function planProbe(requests: FactRequest[]): ProbePlan {
@@ -69,17 +75,17 @@ export function planProbe(requests: FactRequest[]): ProbePlan {
 }
 
 /** The probe script. Read-only: it never changes the host. */
-export function probeScript(plan: ProbePlan, nonce: string): string {
-  const lines = [SCRIPT_ENV, `_M='@@${nonce}'`, `printf '%s begin\\n' "$_M"`];
-  const section = (name: string, body: string) => {
-    lines.push(`printf '\\n%s %s\\n' "$_M" ${name}`);
-    lines.push(`{ ${body}\n} </dev/null 2>/dev/null`);
+export function probeScript(plan: ProbePlan, nonce: string): Sh {
+  const lines = [SCRIPT_ENV, markerVar(nonce), sh`printf '%s begin\\n' "$_M"`];
+  const section = (name: string, body: Sh) => {
+    lines.push(sh`printf '\\n%s %s\\n' "$_M" ${name}`);
+    lines.push(sh`{ ${body}\n} </dev/null 2>/dev/null`);
   };
   for (const [kind, keys] of plan.keys) section(kind, COLLECTORS[kind].script(keys));
   if (plan.aptLists) section('aptLists', aptListsCollector.script(['']));
   if (plan.shell.length) section('shell', shellGuardScript(plan.shell));
-  lines.push(`printf '\\n%s end\\n' "$_M"`);
-  return lines.join('\n') + '\n';
+  lines.push(sh`printf '\\n%s end\\n' "$_M"`, sh``);
+  return joinSh(lines);
 }
 
 export class ProbeOutputError extends Error {}

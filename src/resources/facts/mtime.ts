@@ -3,12 +3,12 @@
  * NUL-separated. Used to tell whether a running process loaded a file before or after its
  * last change ("reload pending"). A missing path is null.
  */
-import { quote } from '../sh.js';
+import { sh } from '../sh.js';
 import type { FactCollector } from './types.js';
 
 export const mtimeCollector: FactCollector<number | null> = {
   kind: 'mtime',
-  script: (keys) => `find ${keys.map(quote).join(' ')} -maxdepth 0 -printf '%T@ %p\\0'`,
+  script: (keys) => sh`find ${keys} -maxdepth 0 -printf '%T@ %p\\0'`,
   parse(output, keys) {
     const out = new Map<string, number | null>(keys.map((k) => [k, null]));
     for (const rec of output.split('\0')) {

@@ -3,7 +3,7 @@
  * known package (sorted by name, not in argument order) and nothing for unknown names, so
  * the parser matches lines to keys by name.
  */
-import { quoteAll } from '../sh.js';
+import { sh } from '../sh.js';
 import type { FactCollector, PackageState } from './types.js';
 
 /** The format both the probe and the apt apply fragment use: name TAB status TAB version. */
@@ -23,7 +23,7 @@ function bareName(key: string): string {
 export const packageCollector: FactCollector<PackageState | null> = {
   kind: 'package',
   // No keys: `dpkg-query -W` without names would list every package.
-  script: (keys) => (keys.length ? `dpkg-query -W -f='${DPKG_QUERY_FORMAT}' -- ${quoteAll(keys)}` : ':'),
+  script: (keys) => (keys.length ? sh`dpkg-query -W -f=${DPKG_QUERY_FORMAT} -- ${keys}` : sh`:`),
   parse(output, keys) {
     const seen = new Map<string, PackageState>();
     for (const line of output.split('\n')) {

@@ -2,7 +2,7 @@
  * User facts: ONE `getent passwd` over every name (exit 2 when some are missing: fine).
  * Lines are matched to keys by their name field: getent also resolves numeric keys as uids.
  */
-import { quoteAll } from '../sh.js';
+import { sh } from '../sh.js';
 import type { FactCollector, PasswdEntry } from './types.js';
 
 export function parsePasswdLine(line: string): PasswdEntry | null {
@@ -14,7 +14,7 @@ export function parsePasswdLine(line: string): PasswdEntry | null {
 export const passwdCollector: FactCollector<PasswdEntry | null> = {
   kind: 'passwd',
   // No keys: `getent passwd` alone would enumerate every user.
-  script: (keys) => (keys.length ? `getent passwd -- ${quoteAll(keys)}` : ':'),
+  script: (keys) => (keys.length ? sh`getent passwd -- ${keys}` : sh`:`),
   parse(output, keys) {
     const out = new Map<string, PasswdEntry | null>(keys.map((k) => [k, null]));
     for (const line of output.split('\n')) {

@@ -3,11 +3,11 @@
  * `sha256sum` over every file. NUL-separated output, so any byte in a path survives
  * (quotes, newlines, spaces).
  */
-import { quote } from '../sh.js';
+import { sh, type Sh } from '../sh.js';
 import type { FactCollector, PathStat } from './types.js';
 
-function list(keys: string[]): string {
-  return keys.map(quote).join(' ');
+function list(keys: string[]): Sh {
+  return sh`${keys}`;
 }
 
 export const statCollector: FactCollector<PathStat | null> = {
@@ -15,7 +15,7 @@ export const statCollector: FactCollector<PathStat | null> = {
   // -maxdepth 0 with absolute paths: find never recurses and never mistakes a path for an
   // option. %m is the octal mode without leading zeros, %l the link target, %T@ the
   // modification time (restart pending: engine/load-pending.ts).
-  script: (keys) => `find ${list(keys)} -maxdepth 0 -printf '%y %m %u %g %s %T@\\0%p\\0%l\\0'`,
+  script: (keys) => sh`find ${list(keys)} -maxdepth 0 -printf '%y %m %u %g %s %T@\\0%p\\0%l\\0'`,
   parse(output, keys) {
     const out = new Map<string, PathStat | null>(keys.map((k) => [k, null]));
     const parts = output.split('\0');
@@ -41,7 +41,7 @@ export const sha256Collector: FactCollector<string | null> = {
   kind: 'sha256',
   // -z: NUL-terminated records and no escaping of odd file names. Directories and missing
   // files only print errors (discarded).
-  script: (keys) => `sha256sum -z -- ${list(keys)}`,
+  script: (keys) => sh`sha256sum -z -- ${list(keys)}`,
   parse(output, keys) {
     const out = new Map<string, string | null>(keys.map((k) => [k, null]));
     for (const rec of output.split('\0')) {
@@ -56,7 +56,7 @@ export const sha256Collector: FactCollector<string | null> = {
 export const contentCollector: FactCollector<Buffer | null> = {
   kind: 'content',
   script: (keys) =>
-    `for _p in ${list(keys)}; do if [ -f "$_p" ] && [ -r "$_p" ] && [ "$(stat -c %s -- "$_p")" -le 1048576 ]; then printf '%s\\0' "$_p"; base64 -w0 < "$_p"; printf '\\0'; fi; done`,
+    sh`for _p in ${list(keys)}; do if [ -f "$_p" ] && [ -r "$_p" ] && [ "$(stat -c %s -- "$_p")" -le 1048576 ]; then printf '%s\\0' "$_p"; base64 -w0 < "$_p"; printf '\\0'; fi; done`,
   parse(output, keys) {
     const out = new Map<string, Buffer | null>(keys.map((k) => [k, null]));
     const parts = output.split('\0');

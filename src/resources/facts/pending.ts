@@ -5,7 +5,7 @@
  * when the handler succeeds; the probe lists that directory so the next run finishes
  * the job even though the files are already in sync.
  */
-import { quote } from '../sh.js';
+import { joinSh, sh } from '../sh.js';
 import type { FactCollector } from './types.js';
 
 export function encodeHandlerName(name: string): string {
@@ -14,7 +14,7 @@ export function encodeHandlerName(name: string): string {
 
 export const pendingCollector: FactCollector<string[]> = {
   kind: 'pending',
-  script: (keys) => keys.map((dir) => `printf '%s\\0' ${quote(dir)}; ls -1A -- ${quote(dir)} 2>/dev/null; printf '\\0'`).join('\n'),
+  script: (keys) => joinSh(keys.map((dir) => sh`printf '%s\\0' ${dir}; ls -1A -- ${dir} 2>/dev/null; printf '\\0'`)),
   parse(output, keys) {
     const out = new Map<string, string[]>(keys.map((k) => [k, []]));
     const parts = output.split('\0');

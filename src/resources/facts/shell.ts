@@ -3,13 +3,11 @@
  * /dev/null and output discarded; only the exit code is kept. Keys are opaque ids; the
  * scripts arrive through `registerShellGuard` because a key cannot carry a script.
  */
-import { quote } from '../sh.js';
+import { joinSh, sh, type Sh } from '../sh.js';
 import type { FactCollector, ShellResult } from './types.js';
 
-export function shellGuardScript(guards: { id: string; script: string }[]): string {
-  return guards
-    .map((g) => `( ${g.script}\n) </dev/null >/dev/null 2>&1; printf '%s %s\\n' ${quote(g.id)} "$?"`)
-    .join('\n');
+export function shellGuardScript(guards: { id: string; script: Sh }[]): Sh {
+  return joinSh(guards.map((g) => sh`( ${g.script}\n) </dev/null >/dev/null 2>&1; printf '%s %s\\n' ${g.id} "$?"`));
 }
 
 export const shellCollector: Pick<FactCollector<ShellResult>, 'parse'> = {

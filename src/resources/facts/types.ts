@@ -8,6 +8,7 @@
 
 import type { HaproxyRuntime } from './haproxy.js';
 import type { ProcInfo } from '../haproxy/show-proc.js';
+import type { Sh } from '../sh.js';
 
 /** `find -maxdepth 0` over the path: type, mode, owner, group, size, symlink target. */
 export interface PathStat {
@@ -90,7 +91,7 @@ export type FactRequest =
   /** Modification time of a path, whole seconds since the epoch. */
   | { kind: 'mtime'; path: string }
   /** A guard command (`command` steps' `unless`): only its exit code is kept. */
-  | { kind: 'shell'; id: string; script: string };
+  | { kind: 'shell'; id: string; script: Sh };
 
 /** Parsed facts of one host. A missing key means "does not exist" (null) or "not asked". */
 export interface Facts {
@@ -142,6 +143,6 @@ export function emptyFacts(): Facts {
  */
 export interface FactCollector<V> {
   kind: Exclude<FactRequest['kind'], 'aptLists'> | 'aptLists';
-  script(keys: string[]): string;
+  script(keys: string[]): Sh;
   parse(output: string, keys: string[]): Map<string, V>;
 }

@@ -8,7 +8,7 @@
  * engine/load-pending.ts) come in the same call: `--timestamp=unix` prints `@SECONDS`
  * (systemd 248+; docs/restart-pending.md).
  */
-import { quoteAll } from '../sh.js';
+import { sh } from '../sh.js';
 import type { FactCollector, UnitState } from './types.js';
 
 const PROPS = 'Id,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,DropInPaths,ExecMainStartTimestamp,StateChangeTimestamp,ReloadResult';
@@ -49,7 +49,7 @@ function toState(key: string, p: Record<string, string>): UnitState {
 
 export const unitCollector: FactCollector<UnitState> = {
   kind: 'unit',
-  script: (keys) => (keys.length ? `systemctl show --no-pager --timestamp=unix -p ${PROPS} -- ${quoteAll(keys)}` : ':'),
+  script: (keys) => (keys.length ? sh`systemctl show --no-pager --timestamp=unix -p ${PROPS} -- ${keys}` : sh`:`),
   parse(output, keys) {
     const blocks = output
       .split(/\n[ \t]*\n/)

@@ -57,7 +57,7 @@ const statAt = (mtime: number) => ({ type: 'f', mode: '0644', owner: 'root', gro
 
 describe('unit timestamps (systemctl show --timestamp=unix)', () => {
   it('asks for the start and reload facts in the same one systemctl show', () => {
-    expect(unitCollector.script(['dnsmasq.service'])).toBe(
+    expect(unitCollector.script(['dnsmasq.service']).text).toBe(
       'systemctl show --no-pager --timestamp=unix -p Id,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,DropInPaths,ExecMainStartTimestamp,StateChangeTimestamp,ReloadResult -- dnsmasq.service',
     );
   });
@@ -102,7 +102,7 @@ describe('which files belong to which unit', () => {
   });
   it('the probe asks systemd about the notified units, in its one systemctl show', () => {
     const j = job([dnsmasqStep(), step(1, serviceResource, { name: 'dnsmasq.service', state: 'started' })]);
-    const script = probeScript(planProbe(factRequests(j, false)), 'n');
+    const script = probeScript(planProbe(factRequests(j, false)), 'n').text;
     expect(script.match(/systemctl show/g)).toHaveLength(1);
     expect(script).toContain('-- dnsmasq.service\n');
     expect(script.match(/\bfind /g)).toHaveLength(1);
@@ -200,7 +200,7 @@ describe('the apply script of a load-pending change', () => {
     const j = job([dnsmasqStep()]);
     const f = facts({ stat: new Map([[DNSMASQ, statAt(T0 + 60)]]), unit: unitFacts(active({ mainStart: T0 })) });
     const changes = loadPendingChanges(j, f, []);
-    const script = buildApplyScript(withLoadPending(j, changes), changes, 'n0nce', { holder: 'test' }).script;
+    const script = buildApplyScript(withLoadPending(j, changes), changes, 'n0nce', { holder: 'test' }).script.text;
     expect(script).toContain('_s() {\n_changed\n}\n_run 0');
     expect(script).not.toContain(DNSMASQ);
     expect(script).toMatch(/_H0=1/);
@@ -212,7 +212,7 @@ describe('the apply script of a load-pending change', () => {
     const UNIT = '/etc/systemd/system/dnsmasq.service';
     const j = job([step(0, templateResource, { src: 'u.njk', dest: UNIT }, ['restart dnsmasq'])]);
     const changes = loadPendingChanges(j, facts({ stat: new Map([[UNIT, statAt(T0 + 60)]]), unit: unitFacts(active({ mainStart: T0 })) }), []);
-    const script = buildApplyScript(withLoadPending(j, changes), changes, 'n0nce', { holder: 'test' }).script;
+    const script = buildApplyScript(withLoadPending(j, changes), changes, 'n0nce', { holder: 'test' }).script.text;
     expect(script).toContain('_s() {\n_DR=1\n_changed\n}');
   });
 });

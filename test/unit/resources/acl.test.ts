@@ -79,7 +79,7 @@ describe('acl diff', () => {
 
 describe('acl apply fragment', () => {
   it('quotes the path', () => {
-    const fr = aclResource.apply(change(spec({ path: "/srv/a b'c", entries: ['user:daemon:rwx'] })), sctx);
+    const fr = aclResource.apply(change(spec({ path: "/srv/a b'c", entries: ['user:daemon:rwx'] })), sctx).text;
     expect(fr).toContain(`getfacl -p -- '/srv/a b'\\''c'`);
     expect(fr).toContain(`setfacl -m "\${_s#,}" -- '/srv/a b'\\''c'`);
   });

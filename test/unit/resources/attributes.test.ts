@@ -38,12 +38,12 @@ describe('attributes step', () => {
       const f = path.join(dir, "a file's");
       writeFileSync(f, 'x', { mode: 0o644 });
       const change = (s: AttributesSpec) => ({ step: 0, kind: 'attributes', id: '', action: 'update' as const, reason: '', attrs: [], spec: s });
-      const first = runFragment(attributesResource.apply(change(spec({ path: f, mode: '0600' })), sctx) as string);
+      const first = runFragment(attributesResource.apply(change(spec({ path: f, mode: '0600' })), sctx));
       expect([first.status, first.changed]).toEqual([0, true]);
       expect(statSync(f).mode & 0o777).toBe(0o600);
-      const again = runFragment(attributesResource.apply(change(spec({ path: f, mode: '0600' })), sctx) as string);
+      const again = runFragment(attributesResource.apply(change(spec({ path: f, mode: '0600' })), sctx));
       expect([again.status, again.changed]).toEqual([0, false]);
-      const missing = runFragment(attributesResource.apply(change(spec({ path: `${dir}/nope`, mode: '0600' })), sctx) as string);
+      const missing = runFragment(attributesResource.apply(change(spec({ path: `${dir}/nope`, mode: '0600' })), sctx));
       expect(missing.status).toBe(1);
       expect(missing.stderr).toContain(`${dir}/nope does not exist (attributes manage an existing path)`);
     } finally {

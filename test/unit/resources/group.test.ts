@@ -37,10 +37,10 @@ describe('group diff', () => {
 
 describe('group apply fragment', () => {
   it('builds guarded commands', () => {
-    const f = groupResource.apply(change(spec({ name: 'consul', system: true, gid: 990 })), sctx);
+    const f = groupResource.apply(change(spec({ name: 'consul', system: true, gid: 990 })), sctx).text;
     expect(f).toContain('groupadd --system --gid 990 consul || return 1');
     expect(f).toContain('groupmod --gid 990 consul');
-    expect(groupResource.apply(change(spec({ name: 'consul', state: 'absent' })), sctx)).toBe(
+    expect(groupResource.apply(change(spec({ name: 'consul', state: 'absent' })), sctx).text).toBe(
       'if getent group consul >/dev/null; then groupdel consul || return 1; _changed; fi',
     );
   });

@@ -14,6 +14,7 @@ import { parseServerState } from '../../../src/resources/haproxy/server-state.js
 import { SH_LIB } from '../../../src/resources/sh-lib.js';
 import { dctx, facts, sctx } from './facts-fixture.js';
 import { recorded, sh } from './run-sh.js';
+import type { Sh } from '../../../src/resources/sh.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'haproxy-servers-'));
 const SOCK = path.join(dir, 'admin.sock');
@@ -61,7 +62,7 @@ function spec(over: Partial<HaproxyServersSpec> = {}): HaproxyServersSpec {
 const runtime = () => ({ servers: parseServerState(recorded('haproxy-show-servers-state.txt')), backends: ['bk_static', 'stats', 'bk_payments', 'bk_tomcat'] });
 
 /** Runs the fragment with the stand-in socat; returns exit status, stderr, _C and _N. */
-function run(fragment: string, env: Record<string, string> = {}) {
+function run(fragment: string | Sh, env: Record<string, string> = {}) {
   const script = `${SH_LIB}\n_s() {\n${fragment}\n}\n_C=0 _N=0\n_s </dev/null\n_rc=$?\nprintf '@@C=%s N=%s\\n' "$_C" "$_N"\nexit $_rc\n`;
   const r = sh(script, { PATH: `${dir}:${process.env.PATH}`, ...env });
   const m = /@@C=(\d) N=(\d)/.exec(r.stdout);
@@ -148,7 +149,7 @@ describe('haproxy_servers apply fragment (real sh, stand-in socat)', () => {
     const stateText = recorded('haproxy-server-state-file.txt');
     writeFileSync(STATE, stateText);
     const c = R.diff(spec(), facts({ haproxy: new Map([[SOCK, null]]), content: new Map([[STATE, Buffer.from(stateText)]]) }), dctx)!;
-    const r = run(R.apply(c, sctx).replaceAll(SOCK, `${SOCK}.gone`));
+    const r = run(R.apply(c, sctx).text.replaceAll(SOCK, `${SOCK}.gone`));
     expect(r.status, r.stderr).toBe(0);
     const left = readFileSync(STATE, 'utf8');
     expect(left.split('\n').slice(0, 2)).toEqual(stateText.split('\n').slice(0, 2));

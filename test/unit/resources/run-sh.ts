@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SH_LIB } from '../../../src/resources/sh-lib.js';
+import type { Sh } from '../../../src/resources/sh.js';
 
 export interface ShResult {
   status: number;
@@ -14,8 +15,8 @@ export interface ShResult {
   stderr: string;
 }
 
-export function sh(script: string, env: Record<string, string> = {}): ShResult {
-  const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', ...env } });
+export function sh(script: string | Sh, env: Record<string, string> = {}): ShResult {
+  const r = spawnSync('sh', ['-s'], { input: String(script), encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', ...env } });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -25,7 +26,7 @@ export interface FragmentResult extends ShResult {
 }
 
 /** Runs `fragment` as the body of a step function; `pre` runs before (e.g. `_DR=1`). */
-export function runFragment(fragment: string, opts: { env?: Record<string, string>; pre?: string } = {}): FragmentResult {
+export function runFragment(fragment: string | Sh, opts: { env?: Record<string, string>; pre?: string } = {}): FragmentResult {
   const script = `${SH_LIB}\n_DR=0\n${opts.pre ?? ''}\n_s() {\n${fragment}\n}\n_C=0\n_s </dev/null\n_rc=$?\nprintf '\\n@@C=%s DR=%s\\n' "$_C" "$_DR"\nexit $_rc\n`;
   const r = sh(script, opts.env);
   const m = /\n@@C=(\d?) DR=(\d?)\n$/.exec(r.stdout);

@@ -106,7 +106,7 @@ describe('service apply fragment', () => {
   it('quotes the unit name', () => {
     // The schema rejects such names; quoting is the second line of defence.
     const odd = { name: "a@b c'd", state: 'started' } as ServiceSpec;
-    expect(serviceResource.apply(change(odd), sctx)).toContain(`_unit start 'a@b c'\\''d.service'`);
+    expect(serviceResource.apply(change(odd), sctx).text).toContain(`_unit start 'a@b c'\\''d.service'`);
   });
 
   it('reloads the daemon when pending, enables and starts, then is a no-op', () => {
@@ -156,9 +156,9 @@ describe('service apply fragment', () => {
   });
 
   it('handlers: restart, try-reload-or-restart, with status and journal on failure', () => {
-    expect(serviceResource.handler!(spec({ name: 'haproxy', state: 'restarted' }), sctx)).toContain('_unit restart haproxy.service');
-    expect(serviceResource.handler!(spec({ name: 'haproxy', enabled: true }), sctx)).toContain('_unit restart haproxy.service');
-    expect(serviceResource.handler!(spec({ name: 'haproxy', state: 'reloaded' }), sctx)).toContain('_unit try-reload-or-restart haproxy.service');
+    expect(serviceResource.handler!(spec({ name: 'haproxy', state: 'restarted' }), sctx).text).toContain('_unit restart haproxy.service');
+    expect(serviceResource.handler!(spec({ name: 'haproxy', enabled: true }), sctx).text).toContain('_unit restart haproxy.service');
+    expect(serviceResource.handler!(spec({ name: 'haproxy', state: 'reloaded' }), sctx).text).toContain('_unit try-reload-or-restart haproxy.service');
     const st = stub({ enabled: 'enabled', active: true, startFails: true });
     try {
       const r = runFragment(serviceResource.handler!(spec({ name: 'haproxy', state: 'reloaded' }), sctx), { env: env(st.dir), pre: '_DR=1' });

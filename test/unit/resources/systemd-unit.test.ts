@@ -72,10 +72,10 @@ describe('systemd_unit apply fragment', () => {
   it('creates the drop-in directory (quoted) and marks a daemon-reload', () => {
     const s = spec({ name: 'my@x.service', dropin: '10-a.conf', content: "it's" });
     const ch = systemdUnitResource.diff(s, facts({}), dctx)!;
-    const fr = systemdUnitResource.apply(ch, sctx);
+    const fr = systemdUnitResource.apply(ch, sctx).text;
     expect(fr).toContain("mkdir -p -- /etc/systemd/system/my@x.service.d");
     expect(fr).toContain('_DR=1');
-    expect(systemdUnitResource.apply(systemdUnitResource.diff(spec({ name: 'a.service', content: 'x' }), facts({}), dctx)!, sctx)).not.toContain('mkdir');
+    expect(systemdUnitResource.apply(systemdUnitResource.diff(spec({ name: 'a.service', content: 'x' }), facts({}), dctx)!, sctx).text).not.toContain('mkdir');
   });
 
   it.runIf(isRoot)('installs a drop-in into a temp tree, sets _DR only when it changed', () => {

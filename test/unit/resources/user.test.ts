@@ -64,7 +64,7 @@ describe('user diff', () => {
 
 describe('user apply fragment', () => {
   it('quotes values with spaces and quotes', () => {
-    const fr = userResource.apply(change(spec({ name: 'consul', comment: "Consul's agent", home: '/srv/my home' })), sctx);
+    const fr = userResource.apply(change(spec({ name: 'consul', comment: "Consul's agent", home: '/srv/my home' })), sctx).text;
     expect(fr).toContain(`--comment 'Consul'\\''s agent'`);
     expect(fr).toContain(`--home-dir '/srv/my home'`);
     expect(fr).toContain(`[ "$_home" = '/srv/my home' ] || set -- "$@" --home '/srv/my home'`);

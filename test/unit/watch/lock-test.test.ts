@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 function locked(file: string): boolean {
-  return spawnSync('sh', ['-c', lockTestScript(file)]).status === 0;
+  return spawnSync('sh', ['-c', lockTestScript(file).text]).status === 0;
 }
 
 describe('lockTestScript', () => {

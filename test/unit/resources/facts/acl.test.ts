@@ -7,8 +7,8 @@ import { recorded, sh } from '../run-sh.js';
 
 describe('aclCollector', () => {
   it('emits one getfacl for every path', () => {
-    expect(aclCollector.script(['/etc/haproxy/conf.d', '/a b'])).toBe("getfacl -p -- /etc/haproxy/conf.d '/a b'");
-    expect(aclCollector.script([])).toBe(':');
+    expect(aclCollector.script(['/etc/haproxy/conf.d', '/a b']).text).toBe("getfacl -p -- /etc/haproxy/conf.d '/a b'");
+    expect(aclCollector.script([]).text).toBe(':');
   });
 
   it('parses recorded output before setfacl', () => {

@@ -4,8 +4,8 @@ import { recorded, sh } from '../run-sh.js';
 
 describe('groupCollector', () => {
   it('emits one getent for every key', () => {
-    expect(groupCollector.script(['consul', 'adm'])).toBe('getent group -- consul adm');
-    expect(groupCollector.script([])).toBe(':');
+    expect(groupCollector.script(['consul', 'adm']).text).toBe('getent group -- consul adm');
+    expect(groupCollector.script([]).text).toBe(':');
   });
 
   it('parses recorded output', () => {

@@ -4,14 +4,14 @@ import { recorded, sh } from '../run-sh.js';
 
 describe('packageCollector', () => {
   it('emits one dpkg-query for every key, quoted', () => {
-    expect(packageCollector.script(['haproxy', 'socat'])).toBe(
+    expect(packageCollector.script(['haproxy', 'socat']).text).toBe(
       "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\t${Version}\\n' -- haproxy socat",
     );
-    expect(packageCollector.script(["a b'c"])).toContain(`-- 'a b'\\''c'`);
+    expect(packageCollector.script(["a b'c"]).text).toContain(`-- 'a b'\\''c'`);
   });
 
   it('emits no dpkg-query without keys (it would list every package)', () => {
-    expect(packageCollector.script([])).toBe(':');
+    expect(packageCollector.script([]).text).toBe(':');
   });
 
   it('parses recorded output: installed, unknown and arch-qualified names', () => {

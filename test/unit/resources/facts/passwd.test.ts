@@ -4,8 +4,8 @@ import { recorded, sh } from '../run-sh.js';
 
 describe('passwdCollector', () => {
   it('emits one getent for every key', () => {
-    expect(passwdCollector.script(['consul', 'a b'])).toBe("getent passwd -- consul 'a b'");
-    expect(passwdCollector.script([])).toBe(':');
+    expect(passwdCollector.script(['consul', 'a b']).text).toBe("getent passwd -- consul 'a b'");
+    expect(passwdCollector.script([]).text).toBe(':');
   });
 
   it('parses recorded output (getent exit 2, missing user absent from output)', () => {

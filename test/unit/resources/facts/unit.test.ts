@@ -6,10 +6,10 @@ const KEYS = ['haproxy.service', 'consul.service', 'dnsmasq.service', 'sshd.serv
 
 describe('unitCollector', () => {
   it('emits one systemctl show for every unit', () => {
-    expect(unitCollector.script(['a.service', 'b c.service'])).toBe(
+    expect(unitCollector.script(['a.service', 'b c.service']).text).toBe(
       "systemctl show --no-pager --timestamp=unix -p Id,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,DropInPaths,ExecMainStartTimestamp,StateChangeTimestamp,ReloadResult -- a.service 'b c.service'",
     );
-    expect(unitCollector.script([])).toBe(':');
+    expect(unitCollector.script([]).text).toBe(':');
   });
 
   it('parses systemd 252 output in argument order (see recorded/systemctl-show.README)', () => {

@@ -21,7 +21,7 @@ describe('show proc (recorded HAProxy 2.6.12 after one reload)', () => {
   it('collector: keyed by master socket', () => {
     const out = `/run/m.sock\0${NOW}\n${recorded('haproxy-show-proc.txt')}\0`;
     expect(haproxyProcCollector.parse(out, ['/run/m.sock']).get('/run/m.sock')?.workerStart).toBe(NOW - 2);
-    expect(haproxyProcCollector.script(['/run/m.sock'])).toContain(`printf 'show proc\\n' | socat -t5 stdio UNIX-CONNECT:/run/m.sock`);
+    expect(haproxyProcCollector.script(['/run/m.sock']).text).toContain(`printf 'show proc\\n' | socat -t5 stdio UNIX-CONNECT:/run/m.sock`);
   });
 });
 

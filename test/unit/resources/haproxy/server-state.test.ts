@@ -33,7 +33,7 @@ describe('parseServerState (recorded HAProxy 2.6.12, see recorded/haproxy.README
 
 describe('haproxyCollector', () => {
   it('asks each socket twice through socat, with the socket path quoted', () => {
-    const script = haproxyCollector.script(['/run/haproxy/admin.sock', "/run/odd path's.sock"]);
+    const script = haproxyCollector.script(['/run/haproxy/admin.sock', "/run/odd path's.sock"]).text;
     expect(script).toContain(`_hp() { printf '%s\\n' "$2" | socat -t5 stdio "UNIX-CONNECT:$1"; }`);
     expect(script).toContain(`_s=$(_hp /run/haproxy/admin.sock 'show servers state') && _b=$(_hp /run/haproxy/admin.sock 'show backend')`);
     expect(script).toContain(`_hp '/run/odd path'\\''s.sock' 'show servers state'`);
