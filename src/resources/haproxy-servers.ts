@@ -14,7 +14,8 @@
 import { z } from 'zod';
 import { absPathSchema } from './file-common.js';
 import { declared, dynamicBackendSchema, staticBackendSchema } from './haproxy/declared.js';
-import { pendingLoad } from './haproxy/pending-load.js';
+import { maskLiveLines } from './haproxy/live-lines.js';
+import { parseLiveRecord, pendingLoad } from './haproxy/pending-load.js';
 import { diffRuntime, diffStateFile } from './haproxy/runtime-diff.js';
 import { parseServerState } from './haproxy/server-state.js';
 import { quote } from './sh.js';
@@ -71,7 +72,22 @@ function commandLines(commands: string[]): string[] {
   );
 }
 
-function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): string {
+/** Where the step records the files whose change it applied live (pending-load.ts). */
+export const liveRecordPath = (s: HaproxyServersSpec) => `${s.state_file}.provision-live`;
+
+/** sh: record the mtime of each file this run wrote and this step applied live. */
+function recordLive(s: HaproxyServersSpec, files: { path: string; flag: string }[]): string[] {
+  if (!files.length) return [];
+  const rec = quote(liveRecordPath(s));
+  const tmp = quote(`${liveRecordPath(s)}.tmp`);
+  return [
+    `: > ${tmp} || return 1`,
+    ...files.map((f) => `if [ "$${f.flag}" = 1 ]; then printf '%s %s\n' "$(stat -c %Y -- ${quote(f.path)})" ${quote(f.path)} >> ${tmp} || return 1; fi`),
+    `if [ -s ${tmp} ]; then mv -f -- ${tmp} ${rec} || return 1; else rm -f -- ${tmp}; fi`,
+  ];
+}
+
+function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData, live: { path: string; flag: string }[] = []): string {
   const sock = quote(`UNIX-CONNECT:${s.socket}`);
   const state = quote(s.state_file);
   const tmp = quote(`${s.state_file}.provision-tmp`);
@@ -86,6 +102,7 @@ function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): string {
     lines.push(`_hx 'show servers state' > ${tmp} && [ "$(head -n1 ${tmp})" = 1 ] && mv -f -- ${tmp} ${state} || { rm -f -- ${tmp}; _err 'cannot save the server state'; return 1; }`);
     lines.push('_changed_live');
   }
+  lines.push(...recordLive(s, live));
   lines.push('else', ':');
   if (d.stale.length) {
     const cond = d.stale.map(([b, srv]) => `($2 == "${b}" && $4 == "${srv}")`).join(' || ');
@@ -117,7 +134,10 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
     { kind: 'content', path: s.state_file },
     ...(s.master_socket ? [{ kind: 'haproxyProc' as const, path: s.master_socket }] : []),
     ...(s.master_socket ? [...s.reload_files, ...s.restart_files].map((path) => ({ kind: 'mtime' as const, path })) : []),
+    ...(s.master_socket ? [{ kind: 'content' as const, path: liveRecordPath(s) }] : []),
   ],
+  // haproxy.cfg's server lines: address/port, weight and `disabled` go through the socket.
+  liveMask: (s, path, text) => (s.reload_files.includes(path) ? maskLiveLines(declared(s), text) : null),
   diff(s, facts, ctx): Change | null {
     const decl = declared(s);
     const running = facts.haproxy.get(s.socket) ?? null;
@@ -125,12 +145,14 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
     const file = diffStateFile(decl, savedBytes ? parseServerState(savedBytes.toString('utf8')) : [], s.state_file);
     const rt = running ? diffRuntime(decl, running) : { attrs: [], notes: [], commands: [], reload: [] };
     const proc = s.master_socket && running ? (facts.haproxyProc.get(s.master_socket) ?? null) : null;
-    const load = pendingLoad(proc, facts.mtime, { reload: s.reload_files, restart: s.restart_files });
+    const liveRecord = facts.content.get(liveRecordPath(s))?.toString('utf8') ?? null;
+    const load = pendingLoad(proc, facts.mtime, { reload: s.reload_files, restart: s.restart_files }, parseLiveRecord(liveRecord));
     const notes = [...rt.notes, ...file.notes, ...load.notes];
     if (!notes.length) return null;
     const reload = [...rt.reload, ...(load.reload ? ['reload pending'] : [])];
     const data: HaproxyServersData = { commands: rt.commands, reload, resave: file.stale.length > 0, stale: file.stale, restart: load.restart };
     const how = load.restart ? 'restart' : reload.length ? 'reload' : running ? 'admin socket, no reload' : 'state file';
+    const runtime = !load.restart && !reload.length && running && rt.commands.length ? { runtime: rt.commands } : {};
     return {
       step: ctx.step,
       kind: 'haproxy_servers',
@@ -140,7 +162,8 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
       attrs: [...rt.attrs, ...file.attrs, ...load.attrs],
       spec: s,
       data,
+      ...runtime,
     };
   },
-  apply: (change) => applyFragment(change.spec as HaproxyServersSpec, change.data as HaproxyServersData),
+  apply: (change, ctx) => applyFragment(change.spec as HaproxyServersSpec, change.data as HaproxyServersData, ctx.liveFiles),
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mtimeCollector } from '../../../../src/resources/facts/mtime.js';
 import { haproxyProcCollector } from '../../../../src/resources/facts/haproxy.js';
-import { pendingLoad } from '../../../../src/resources/haproxy/pending-load.js';
+import { parseLiveRecord, pendingLoad } from '../../../../src/resources/haproxy/pending-load.js';
 import { parseShowProc, parseUptime } from '../../../../src/resources/haproxy/show-proc.js';
 import { recorded } from '../run-sh.js';
 
@@ -54,5 +54,26 @@ describe('pendingLoad', () => {
   });
   it('HAProxy not answering: nothing to compare', () => {
     expect(pendingLoad(null, new Map([['/etc/default/haproxy', NOW]]), files).notes).toEqual([]);
+  });
+});
+
+describe('pendingLoad with the live record (a change applied through the admin socket)', () => {
+  const files = { reload: ['/etc/haproxy/haproxy.cfg', '/etc/haproxy/conf.d'], restart: ['/etc/default/haproxy'] };
+  it('a reload file whose mtime is the recorded one is not pending; any other mtime still is', () => {
+    const live = parseLiveRecord(`${NOW + 50} /etc/haproxy/haproxy.cfg\ngarbage\n`);
+    expect([...live]).toEqual([['/etc/haproxy/haproxy.cfg', NOW + 50]]);
+    const m = new Map([['/etc/haproxy/haproxy.cfg', NOW + 50], ['/etc/haproxy/conf.d', NOW - 100], ['/etc/default/haproxy', NOW - 24]]);
+    expect(pendingLoad(proc, m, files, live).reload).toBe(false);
+    expect(pendingLoad(proc, m, files).reload).toBe(true);
+    // edited again after the live apply (a hand edit put back): pending
+    m.set('/etc/haproxy/haproxy.cfg', NOW + 60);
+    expect(pendingLoad(proc, m, files, live).notes).toEqual([
+      `reload pending: /etc/haproxy/haproxy.cfg changed at ${new Date((NOW + 60) * 1000).toISOString().replace('.000Z', 'Z')}, HAProxy loaded its configuration at ${new Date((NOW - 2) * 1000).toISOString().replace('.000Z', 'Z')}`,
+    ]);
+  });
+  it('the record never excuses a restart file', () => {
+    const m = new Map([['/etc/haproxy/haproxy.cfg', NOW - 100], ['/etc/default/haproxy', NOW + 50]]);
+    expect(pendingLoad(proc, m, files, parseLiveRecord(`${NOW + 50} /etc/default/haproxy\n`)).restart).toBe(true);
+    expect(parseLiveRecord(null).size).toBe(0);
   });
 });
