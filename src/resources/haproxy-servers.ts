@@ -10,6 +10,11 @@
  * the state file instead. Only what the socket cannot do (a missing backend or server, an
  * undeclared server, a slot count) calls `_changed`, which notifies the step's handlers
  * (the playbook's `reload haproxy`); socket repairs use `_changed_live`, which does not.
+ *
+ * It is also the live step of haproxy.cfg (`live_by`, engine/live-changes.ts): a change
+ * of the file confined to static servers' address/port, weight and `disabled`
+ * (`liveMask`) notifies no reload when these commands succeed, and the step records the
+ * file's mtime so that the probe does not call it "reload pending".
  */
 import { z } from 'zod';
 import { absPathSchema } from './file-common.js';
