@@ -113,8 +113,12 @@ async function jsonHosts(file: string): Promise<Map<string, JsonHost>> {
   return new Map(r.hosts.map((h) => [h.host, h]));
 }
 
-/** check + apply with --json: check is one exec per host, apply at most two, and no handler ran. */
-async function applyLive(label: string, ...limit: string[]): Promise<CliResult> {
+/**
+ * check + apply with --json: check is one exec per host, apply at most two, no handler
+ * ran, and (unless `file` is false: a drain alone has no haproxy.cfg keyword) haproxy.cfg
+ * was written as a change applied live.
+ */
+async function applyLive(label: string, limit: string[] = [], file = true): Promise<CliResult> {
   const checkJson = path.join(stack.lab.runDir, `${label}-check.json`);
   const check = await provision('check', stack.inventoryPath, '--json', checkJson, ...limit);
   expect(check.code, check.output).toBe(2);
@@ -128,10 +132,10 @@ async function applyLive(label: string, ...limit: string[]): Promise<CliResult> 
     expect(h.execs, `${h.host}: apply execs`).toBeLessThanOrEqual(2);
     expect(h.handlers, `${h.host}: no handler`).toEqual([]);
     const cfg = h.steps.find((s) => s.name === 'Main configuration')!;
-    expect(cfg.status, `${h.host}: haproxy.cfg written`).toBe('changed');
-    expect(cfg.change?.reason).toContain('only lines applied live by "HAProxy runtime and server state match the configuration"');
+    expect(cfg.status, `${h.host}: haproxy.cfg written`).toBe(file ? 'changed' : 'ok');
+    if (file) expect(cfg.change?.reason).toContain('only lines applied live by "HAProxy runtime and server state match the configuration"');
   }
-  expect(r.output).toMatch(/changed \(runtime\) Main configuration: only lines applied live by/);
+  if (file) expect(r.output).toMatch(/changed \(runtime\) Main configuration: only lines applied live by/);
   expect(r.output).toMatch(/changed \(runtime\) HAProxy runtime and server state match the configuration: set server bk_static\//);
   return r;
 }
@@ -405,7 +409,7 @@ describe('runtime truth: HAProxy state file, runtime drift, changes without relo
       { name: 'a', address: '127.0.0.1', port: 18090 },
       { name: 'b', address: '127.0.0.1', port: 18091, state: 'drain' },
     ]);
-    await applyLive('inflight-drain', '--limit', lb.name);
+    await applyLive('inflight-drain', ['--limit', lb.name], false);
     await expectSameWorker(lb, up);
     expect((await running(lb)).get('b')!.admin & 0x08, 'b drained').toBe(0x08);
     // the held requests are still in flight on both servers, new ones go to a only
@@ -425,4 +429,25 @@ describe('runtime truth: HAProxy state file, runtime drift, changes without relo
     expect(back.code, back.output).toBe(0);
     expect((await provision('check', stack.inventoryPath)).code).toBe(0);
   }, 900_000);
+  it('9. conf.d: a temp file made and removed there is not "reload pending"; a file edited in place (directory mtime unchanged) is', async () => {
+    const lb = lbs[1]!;
+    const dirBefore = await sh(lb, 'sleep 3; stat -c %Y /etc/haproxy/conf.d');
+    await sh(lb, 't=$(mktemp /etc/haproxy/conf.d/.tool-XXXXXX) && rm -f "$t"');
+    expect(await sh(lb, 'stat -c %Y /etc/haproxy/conf.d'), 'the directory mtime moved').not.toBe(dirBefore);
+    const quiet = await provision('check', stack.inventoryPath, '--limit', lb.name);
+    expect(quiet.code, quiet.output).toBe(0);
+
+    const file = (await sh(lb, 'ls /etc/haproxy/conf.d/*.cfg | head -n1')).trim();
+    const dir = await sh(lb, 'stat -c %Y /etc/haproxy/conf.d');
+    // edited in place and put back: same bytes, same directory mtime, a newer file
+    await sh(lb, `sleep 3; cp ${file} /root/confd-orig; echo '# edit' >> ${file}; cat /root/confd-orig > ${file}`);
+    expect(await sh(lb, 'stat -c %Y /etc/haproxy/conf.d'), 'directory mtime unchanged').toBe(dir);
+    const check = await provision('check', stack.inventoryPath, '--limit', lb.name);
+    expect(check.code, check.output).toBe(2);
+    expect(check.output).toMatch(/reload pending: \/etc\/haproxy\/conf\.d changed at \S+Z, HAProxy loaded its configuration at \S+Z \(repair: reload\)/);
+    const r = await provision('apply', stack.inventoryPath, '--limit', lb.name);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('handler reload haproxy');
+    expect((await provision('check', stack.inventoryPath)).code).toBe(0);
+  }, 600_000);
 });
