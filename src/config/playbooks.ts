@@ -307,6 +307,16 @@ class Loader {
     }
   }
 
+  /** A file step's `live_by` names the step that applies its lines live (engine/live-changes.ts). */
+  checkLiveBy(): void {
+    const names = this.steps.flatMap((s) => (s.name === undefined ? [] : [s.name]));
+    for (const s of this.steps) {
+      const by = (s.body as { live_by?: unknown } | null)?.live_by;
+      if (typeof by !== 'string' || names.includes(by)) continue;
+      this.errors.push(new ConfigError(`live_by names no step \`${by}\``, s.posOf(['live_by'], 'value'), didYouMean(by, names) ?? 'give the `name` of the later step that applies these lines live'));
+    }
+  }
+
   private issues(src: YamlSource, at: Path, issues: z.core.$ZodIssue[], keysAt: (p: Path) => string[] | undefined): ConfigError[] {
     return zodIssuesToConfigErrors(issues, (p, w) => src.posOf([...at, ...p], w), keysAt, (p) => src.rawAt([...at, ...p]));
   }
@@ -324,6 +334,7 @@ export async function loadPlaybooks(files: string[], kinds: StepKinds): Promise<
   const loader = new Loader(kinds);
   for (const f of files) await loader.loadFile(path.resolve(f), [], []);
   loader.checkNotifies();
+  loader.checkLiveBy();
   if (loader.errors.length > 0) throw new ConfigErrors(loader.errors);
   return {
     files: loader.files,

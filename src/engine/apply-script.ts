@@ -27,6 +27,7 @@ import { encodeHandlerName } from '../resources/facts/pending.js';
 import type { Change, ScriptContext } from '../resources/types.js';
 import type { HostJob, ValidateSet } from './types.js';
 import { JOURNAL_LIB, journalStart } from './journal.js';
+import { liveFlag, liveWiring } from './live-changes.js';
 
 export function stagePath(dest: string, nonce: string): string {
   return path.posix.join(path.posix.dirname(dest), `.provision-${nonce}.${path.posix.basename(dest)}`);
@@ -251,6 +252,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   const mark = (n: string) => `${record}/${encodeHandlerName(n)}`;
   const notified = (s: (typeof ordered)[number]) =>
     joinSh([sh`mkdir -p -- ${record}`, ...s.notify.map((n) => sh`${handlerVar(handlerIndex(n))}=1; : > ${mark(n)}`)], sh`; `);
+  const live = liveWiring(changes);
   const handlerIndex = (n: string) => {
     let i = handlerNames.indexOf(n);
     if (i < 0) i = handlerNames.push(n) - 1;
@@ -268,6 +270,8 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
       validateSet: s.validateSet,
     };
     if (payload) ctx.payload = payload;
+    const liveStep = live.liveSteps.get(s.index);
+    if (liveStep) ctx.liveFiles = liveStep.files;
     let body = s.type.apply(change, ctx);
     if (s.validateSet) {
       const members = setMembers.get(s.validateSet)!;
@@ -279,8 +283,11 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
       }
     }
     // _N: set by _changed, not by _changed_live (a runtime change needs no handler).
-    const notify = s.notify.length ? sh`\n[ "$_N" = 1 ] && { ${notified(s)}; }` : sh``;
-    bodies.push(sh`if [ -z "$_FAILED$_STOPPED$_LOST" ]; then\n_s() {\n${body}\n}\n_run ${s.index}${notify}\nfi`);
+    // A file change applied live by a later step: notified only if that step does not succeed live.
+    const deferred = live.deferred.get(s.index);
+    const notify = deferred ? sh`\n${deferred}` : s.notify.length ? sh`\n[ "$_N" = 1 ] && { ${notified(s)}; }` : sh``;
+    const after = liveStep ? sh`; _xr=$?${notify}\n${liveStep.after}` : notify;
+    bodies.push(sh`if [ -z "$_FAILED$_STOPPED$_LOST" ]; then\n_s() {\n${body}\n}\n_run ${s.index}${after}\nfi`);
   }
   const rmStages = [...new Set(allStages)];
   const rmViews = [...new Set(allViews)];
@@ -322,6 +329,10 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     ...(opts.pending ?? []).filter((n) => job.handlers.has(n)).map((n) => sh`${handlerVar(handlerIndex(n))}=1`),
     ...bodies,
   );
+  for (const i of live.remaining) {
+    const s = ordered.find((o) => o.index === i)!;
+    if (s.notify.length) parts.push(sh`[ "$${liveFlag(i)}" = 1 ] && { ${notified(s)}; }`);
+  }
   // Handlers run once each, in the order the playbooks define them (as in Ansible), not
   // in notification order: a `restart` defined before a `reload` of the same unit wins.
   const defined = [...job.handlers.keys()];

@@ -12,6 +12,7 @@ import type { Connection } from '../transport/connection.js';
 import { buildApplyScript, pendingDir } from './apply-script.js';
 import { parseApplyOutput } from './apply-output.js';
 import { loadPendingChanges, loadPendingRequests, withLoadPending } from './load-pending.js';
+import { markLive } from './live-changes.js';
 import type { HandlerOutcome, HostJob, HostResult, Reporter, RunOptions, StepOutcome } from './types.js';
 import { unstage } from './unstage.js';
 
@@ -41,7 +42,9 @@ export function diffAll(job: HostJob, facts: ReturnType<typeof parseProbe>, with
     if (c) changes.push(c);
   }
   // Files in sync that a running service loaded before their last change (restart pending).
-  return [...changes, ...loadPendingChanges(job, facts, changes)].sort((a, b) => a.step - b.step);
+  const all = [...changes, ...loadPendingChanges(job, facts, changes)].sort((a, b) => a.step - b.step);
+  // File changes confined to lines a later step applies to the running service.
+  return markLive(job, facts, all);
 }
 
 export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter): Promise<HostResult> {

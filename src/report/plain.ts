@@ -56,7 +56,7 @@ export class PlainReporter implements Reporter {
       this.line(host, `FAILED ${o.name}`);
       if (o.error) this.write(this.opts.redactor.redact(o.error.replace(/^/gm, '    ')) + '\n');
     } else if (o.status === 'changed') {
-      this.line(host, `changed ${o.name}`);
+      this.line(host, `changed ${o.change?.live || o.change?.runtime ? `(runtime) ${o.name}: ${runtimeNote(o.change)}` : o.name}`);
     }
   }
   handlerDone(host: string, h: HandlerOutcome): void {
@@ -82,4 +82,10 @@ export class PlainReporter implements Reporter {
   runDone(results: HostResult[], mode: Mode): void {
     this.write('\n' + this.opts.redactor.redact(summaryTable(results, mode, this.opts.color)) + '\n');
   }
+}
+
+/** How a change was applied to the running service without a handler (engine/live-changes.ts). */
+function runtimeNote(c: NonNullable<StepOutcome['change']>): string {
+  if (c.live) return `only lines applied live by "${c.live.name}"`;
+  return (c.runtime ?? []).join('; ');
 }

@@ -10,11 +10,17 @@
  * the state file instead. Only what the socket cannot do (a missing backend or server, an
  * undeclared server, a slot count) calls `_changed`, which notifies the step's handlers
  * (the playbook's `reload haproxy`); socket repairs use `_changed_live`, which does not.
+ *
+ * It is also the live step of haproxy.cfg (`live_by`, engine/live-changes.ts): a change
+ * of the file confined to static servers' address/port, weight and `disabled`
+ * (`liveMask`) notifies no reload when these commands succeed, and the step records the
+ * file's mtime so that the probe does not call it "reload pending".
  */
 import { z } from 'zod';
 import { absPathSchema } from './file-common.js';
 import { declared, dynamicBackendSchema, staticBackendSchema } from './haproxy/declared.js';
-import { pendingLoad } from './haproxy/pending-load.js';
+import { maskLiveLines } from './haproxy/live-lines.js';
+import { parseLiveRecord, pendingLoad } from './haproxy/pending-load.js';
 import { diffRuntime, diffStateFile } from './haproxy/runtime-diff.js';
 import { parseServerState } from './haproxy/server-state.js';
 import { joinSh, sh, type Sh } from './sh.js';
@@ -71,7 +77,22 @@ case $_o in ''|*'changed from'*|*'no need to change'*) ;; *) _err ${`${c}:`} "$_
   );
 }
 
-function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): Sh {
+/** Where the step records the files whose change it applied live (pending-load.ts). */
+export const liveRecordPath = (s: HaproxyServersSpec) => `${s.state_file}.provision-live`;
+
+/** sh: record the mtime of each file this run wrote and this step applied live. */
+function recordLive(s: HaproxyServersSpec, files: { path: string; flag: Sh }[]): Sh[] {
+  if (!files.length) return [];
+  const rec = liveRecordPath(s);
+  const tmp = `${liveRecordPath(s)}.tmp`;
+  return [
+    sh`: > ${tmp} || return 1`,
+    ...files.map((f) => sh`if [ "$${f.flag}" = 1 ]; then printf '%s %s\n' "$(stat -c %Y -- ${f.path})" ${f.path} >> ${tmp} || return 1; fi`),
+    sh`if [ -s ${tmp} ]; then mv -f -- ${tmp} ${rec} || return 1; else rm -f -- ${tmp}; fi`,
+  ];
+}
+
+function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData, live: { path: string; flag: Sh }[] = []): Sh {
   const sock = `UNIX-CONNECT:${s.socket}`;
   const state = s.state_file;
   const tmp = `${s.state_file}.provision-tmp`;
@@ -86,6 +107,7 @@ function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): Sh {
     lines.push(sh`_hx 'show servers state' > ${tmp} && [ "$(head -n1 ${tmp})" = 1 ] && mv -f -- ${tmp} ${state} || { rm -f -- ${tmp}; _err 'cannot save the server state'; return 1; }`);
     lines.push(sh`_changed_live`);
   }
+  lines.push(...recordLive(s, live));
   lines.push(sh`else`, sh`:`);
   if (d.stale.length) {
     const cond = d.stale.map(([b, srv]) => `($2 == "${b}" && $4 == "${srv}")`).join(' || ');
@@ -117,7 +139,10 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
     { kind: 'content', path: s.state_file },
     ...(s.master_socket ? [{ kind: 'haproxyProc' as const, path: s.master_socket }] : []),
     ...(s.master_socket ? [...s.reload_files, ...s.restart_files].map((path) => ({ kind: 'mtime' as const, path })) : []),
+    ...(s.master_socket ? [{ kind: 'content' as const, path: liveRecordPath(s) }] : []),
   ],
+  // haproxy.cfg's server lines: address/port, weight and `disabled` go through the socket.
+  liveMask: (s, path, text) => (s.reload_files.includes(path) ? maskLiveLines(declared(s), text) : null),
   diff(s, facts, ctx): Change | null {
     const decl = declared(s);
     const running = facts.haproxy.get(s.socket) ?? null;
@@ -125,12 +150,14 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
     const file = diffStateFile(decl, savedBytes ? parseServerState(savedBytes.toString('utf8')) : [], s.state_file);
     const rt = running ? diffRuntime(decl, running) : { attrs: [], notes: [], commands: [], reload: [] };
     const proc = s.master_socket && running ? (facts.haproxyProc.get(s.master_socket) ?? null) : null;
-    const load = pendingLoad(proc, facts.mtime, { reload: s.reload_files, restart: s.restart_files });
+    const liveRecord = facts.content.get(liveRecordPath(s))?.toString('utf8') ?? null;
+    const load = pendingLoad(proc, facts.mtime, { reload: s.reload_files, restart: s.restart_files }, parseLiveRecord(liveRecord));
     const notes = [...rt.notes, ...file.notes, ...load.notes];
     if (!notes.length) return null;
     const reload = [...rt.reload, ...(load.reload ? ['reload pending'] : [])];
     const data: HaproxyServersData = { commands: rt.commands, reload, resave: file.stale.length > 0, stale: file.stale, restart: load.restart };
     const how = load.restart ? 'restart' : reload.length ? 'reload' : running ? 'admin socket, no reload' : 'state file';
+    const runtime = !load.restart && !reload.length && running && rt.commands.length ? { runtime: rt.commands } : {};
     return {
       step: ctx.step,
       kind: 'haproxy_servers',
@@ -140,7 +167,8 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
       attrs: [...rt.attrs, ...file.attrs, ...load.attrs],
       spec: s,
       data,
+      ...runtime,
     };
   },
-  apply: (change) => applyFragment(change.spec as HaproxyServersSpec, change.data as HaproxyServersData),
+  apply: (change, ctx) => applyFragment(change.spec as HaproxyServersSpec, change.data as HaproxyServersData, ctx.liveFiles),
 };

@@ -8,6 +8,12 @@ const schema = z.strictObject({
   src: z.string().min(1),
   dest: absPathSchema,
   ...fileAttrsShape,
+  /**
+   * The name of a later step that applies some of this file's lines to the running
+   * service (its `liveMask`): a change confined to those lines notifies no handler when
+   * that step succeeds live (engine/live-changes.ts). The probe then reads the file's bytes.
+   */
+  live_by: z.string().min(1).optional(),
 });
 export type TemplateSpec = z.infer<typeof schema> & { bytes?: Buffer };
 
@@ -20,7 +26,7 @@ export const templateResource: ResourceType<TemplateSpec> = {
     if (s.state === 'absent') return { ...s, bytes: Buffer.alloc(0) };
     return { ...s, bytes: Buffer.from(await ctx.renderTemplate(s.src), 'utf8') };
   },
-  facts: (s) => fileFacts(s.dest),
+  facts: (s) => [...fileFacts(s.dest), ...(s.live_by ? [{ kind: 'content' as const, path: s.dest }] : [])],
   diff: (s, facts, ctx) => diffManagedFile('template', toManaged({ ...s, content: '' }, s.bytes ?? Buffer.alloc(0)), facts, ctx),
   apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx),
 };

@@ -54,6 +54,13 @@ export interface Change {
   spec: unknown;
   /** Resource-private data computed by diff for apply (e.g. the probed hash). */
   data?: unknown;
+  /**
+   * The file's change is confined to what another step applies to the running service
+   * (engine/live-changes.ts): its handlers are notified only if that step does not succeed live.
+   */
+  live?: { by: number; name: string };
+  /** Commands the step sends to the running service's own API (no handler), for the report. */
+  runtime?: string[];
 }
 
 /** Helpers a fragment generator gets from the engine. */
@@ -73,6 +80,11 @@ export interface ScriptContext {
    * when payloads cannot be sent (then the content goes inline, as base64).
    */
   payload?(content: Buffer): Sh | undefined;
+  /**
+   * For a step that applies other steps' file changes live: each such file and the sh
+   * variable that is `1` when this run wrote it (engine/live-changes.ts).
+   */
+  liveFiles?: { path: string; flag: Sh }[];
 }
 
 export interface PrepareContext {
@@ -121,6 +133,12 @@ export interface ResourceType<S = any> {
    * then leaves them alone), e.g. haproxy_servers through HAProxy's master CLI.
    */
   loadWatched?(spec: S): string[];
+  /**
+   * For a step that applies some lines of a file to the running service itself (a runtime
+   * API): `text` with those parts masked, or null when it does not know the file. Two
+   * versions of the file whose masks are equal differ only in what it applies live.
+   */
+  liveMask?(spec: S, path: string, text: string): string | null;
   /** Validation the schema cannot express (cross-field rules); returns an error message. */
   check?(spec: S): string | null;
 }

@@ -76,13 +76,14 @@ export function declared(spec: DeclaredInput): Declared {
 }
 
 /**
- * The weight haproxy.cfg gives every static server: none is rendered, so HAProxy's default
- * 1. Weight and state live in the running process and in the state file (which HAProxy
- * reloads them from while the configured weight stays the same); provision sets them
- * through the admin socket and re-saves the file, so that changing them needs no reload
- * (docs/haproxy-server-state.md).
+ * What haproxy.cfg (the shipped template) says of a declared static server: `weight W`
+ * (none rendered when the inventory gives none: HAProxy's default 1) and `disabled` when
+ * its state is maint. HAProxy 2.6 has no configuration keyword for drain: a declared drain
+ * lives in the running process and the state file only (docs/haproxy-server-state.md).
  */
-export const CONFIG_WEIGHT = 1;
+export function configured(d: DeclaredServer): { weight: number; disabled: boolean } {
+  return { weight: d.weight, disabled: d.state === 'maint' };
+}
 
 export function isIpLiteral(address: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(address) || address.includes(':');

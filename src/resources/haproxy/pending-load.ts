@@ -28,7 +28,26 @@ function newer(files: string[], mtimes: Map<string, number | null>, since: numbe
   });
 }
 
-export function pendingLoad(proc: ProcInfo | null, mtimes: Map<string, number | null>, files: { reload: string[]; restart: string[] }): PendingLoad {
+/**
+ * The record the `haproxy_servers` step writes when it applied a file's change through the
+ * admin socket instead of a reload: `MTIME PATH` per line. A reload file whose mtime is the
+ * recorded one is what runs, although HAProxy never re-read it.
+ */
+export function parseLiveRecord(text: string | null): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of (text ?? '').split('\n')) {
+    const m = /^(\d+) (\/.*)$/.exec(line);
+    if (m) out.set(m[2]!, Number(m[1]));
+  }
+  return out;
+}
+
+export function pendingLoad(
+  proc: ProcInfo | null,
+  mtimes: Map<string, number | null>,
+  files: { reload: string[]; restart: string[] },
+  live: Map<string, number> = new Map(),
+): PendingLoad {
   const out: PendingLoad = { notes: [], attrs: [], reload: false, restart: false };
   if (!proc) return out;
   for (const [f, m] of newer(files.restart, mtimes, proc.masterStart)) {
@@ -38,6 +57,7 @@ export function pendingLoad(proc: ProcInfo | null, mtimes: Map<string, number | 
   }
   if (proc.workerStart === null) return out;
   for (const [f, m] of newer(files.reload, mtimes, proc.workerStart)) {
+    if (live.get(f) === m) continue;
     out.reload = true;
     out.notes.push(`reload pending: ${f} changed at ${iso(m)}, HAProxy loaded its configuration at ${iso(proc.workerStart)}`);
     out.attrs.push({ field: `loaded ${f}`, before: iso(proc.workerStart), after: iso(m) });

@@ -9,7 +9,7 @@
  * says, e.g. the old port of a server whose name did not change.
  */
 import type { AttrDiff } from '../types.js';
-import { CONFIG_WEIGHT, isIpLiteral, type Declared, type DeclaredServer } from './declared.js';
+import { configured, isIpLiteral, type Declared, type DeclaredServer } from './declared.js';
 import { ADMF, adminLabel, type AdminLabel, type ServerState } from './server-state.js';
 
 /** The part of a server the diff compares: where it sends traffic and how much. */
@@ -120,18 +120,19 @@ export function diffRuntime(decl: Declared, running: { servers: ServerState[]; b
 
 /**
  * What a reload or restart would make of a declared server from its saved line (HAProxy
- * 2.6 apply rules): the saved port always wins over the configuration's; the saved
- * address is reused (init-addr last) for a server given by host name; a forced MAINT or
- * DRAIN comes back; the saved running weight comes back while the configured weight is
- * the same.
+ * 2.6 apply rules, src/server_state.c), with haproxy.cfg as declared (`configured`): the
+ * saved port always wins over the configuration's; the saved address is reused (init-addr
+ * last) for a server given by host name; `disabled` added or removed in the configuration
+ * wins, otherwise a saved forced MAINT comes back; a saved forced DRAIN comes back unless
+ * it only came from a configured weight 0 that is now > 0; the saved running weight comes
+ * back only while the configured weight is the one it was saved with.
  */
 export function restoredView(saved: ServerState, d: DeclaredServer): ServerView {
-  // haproxy.cfg never says `disabled`: a saved CMAINT means the configuration changed,
-  // and then the configuration (ready) wins; otherwise a saved forced MAINT comes back.
-  const maint = !(saved.admin & ADMF.CMAINT) && Boolean(saved.admin & ADMF.FMAINT);
-  // A saved forced DRAIN comes back unless it only came from a configured weight 0.
-  const drain = !maint && Boolean(saved.admin & ADMF.FDRAIN) && saved.iweight > 0;
-  const weight = saved.iweight === CONFIG_WEIGHT ? saved.uweight : CONFIG_WEIGHT;
+  const cfg = configured(d);
+  const cmaintChanged = Boolean(saved.admin & ADMF.CMAINT) !== cfg.disabled;
+  const maint = cmaintChanged ? cfg.disabled : Boolean(saved.admin & ADMF.FMAINT);
+  const drain = !maint && Boolean(saved.admin & ADMF.FDRAIN) && (saved.iweight > 0 || cfg.weight === 0);
+  const weight = saved.iweight === cfg.weight ? saved.uweight : cfg.weight;
   const label: AdminLabel = maint ? 'maint' : drain ? 'drain' : 'ready';
   const addr = isIpLiteral(d.address) ? d.address : saved.addr;
   return { addr, fqdn: isIpLiteral(d.address) ? '-' : saved.fqdn === '-' ? d.address : saved.fqdn, port: saved.port, weight, label };

@@ -14,7 +14,7 @@ import { parseServerState } from '../../../src/resources/haproxy/server-state.js
 import { SH_LIB } from '../../../src/resources/sh-lib.js';
 import { dctx, facts, sctx } from './facts-fixture.js';
 import { recorded, sh } from './run-sh.js';
-import type { Sh } from '../../../src/resources/sh.js';
+import { shVar, type Sh } from '../../../src/resources/sh.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'haproxy-servers-'));
 const SOCK = path.join(dir, 'admin.sock');
@@ -121,6 +121,27 @@ describe('haproxy_servers apply fragment (real sh, stand-in socat)', () => {
     // exactly what the socket answered, as the drop-in's ExecReload saves it
     expect(readFileSync(STATE, 'utf8')).toBe(recorded('haproxy-show-servers-state.txt'));
     expect([r.changed, r.notify]).toEqual([true, false]);
+  });
+
+  it('records the mtime of each file this run wrote and it applied live (the probe reads it back)', () => {
+    const cfg = path.join(dir, 'haproxy.cfg');
+    const other = path.join(dir, 'other.cfg');
+    writeFileSync(cfg, 'x');
+    writeFileSync(other, 'y');
+    const c = R.diff(spec({ master_socket: path.join(dir, 'master.sock'), reload_files: [cfg] }), facts({ haproxy: new Map([[SOCK, runtime()]]), content: new Map([[STATE, null]]) }), dctx)!;
+    const live = [{ path: cfg, flag: shVar('_L3') }, { path: other, flag: shVar('_L4') }];
+    const r = run(R.apply(c, { ...sctx, liveFiles: live }), { _L3: '1' });
+    expect(r.status, r.stderr).toBe(0);
+    const rec = readFileSync(`${STATE}.provision-live`, 'utf8');
+    expect(rec).toMatch(new RegExp(`^\\d+ ${cfg}\n$`));
+    expect(R.facts(c.spec as HaproxyServersSpec)).toContainEqual({ kind: 'content', path: `${STATE}.provision-live` });
+    expect(c.runtime).toEqual(['set server bk_static/a addr 127.0.0.1 port 18090', 'set server bk_static/a weight 1', 'set server bk_static/b state ready']);
+  });
+
+  it('liveMask: only for the reload files (haproxy.cfg), masking the declared static servers', () => {
+    const s = spec({ reload_files: ['/etc/haproxy/haproxy.cfg'] });
+    expect(R.liveMask!(s, '/etc/haproxy/haproxy.cfg', 'backend bk_static\n\tserver a 127.0.0.1:1 check weight 2\n')).toBe('backend bk_static\n\tserver a <live> check\n');
+    expect(R.liveMask!(s, '/etc/haproxy/conf.d/x.cfg', 'backend bk_static\n')).toBeNull();
   });
 
   it('an error answer from HAProxy fails the step with it', () => {

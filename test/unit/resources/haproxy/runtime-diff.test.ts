@@ -109,6 +109,33 @@ describe('restoredView (HAProxy 2.6 state-file rules)', () => {
   });
 });
 
+describe('restoredView with weight and `disabled` in haproxy.cfg (as declared)', () => {
+  const d = (over: Partial<DeclaredServer>): DeclaredServer => ({ backend: 'pool', name: 'a', address: '10.0.0.100', port: 8090, weight: 1, state: 'ready', ...over });
+  it('a weight set through the socket and then written to the config: the config weight, whatever was saved', () => {
+    // saved after `set server pool/a weight 3` under the old config (weight 1)
+    expect(restoredView(srv('pool', 'a', { uweight: 3, iweight: 1 }), d({ weight: 3 })).weight).toBe(3);
+    // saved after a reload under the new config: the running weight comes back
+    expect(restoredView(srv('pool', 'a', { uweight: 3, iweight: 3 }), d({ weight: 3 })).weight).toBe(3);
+    // changed by hand at runtime, config unchanged: the hand-set weight comes back (drift)
+    expect(restoredView(srv('pool', 'a', { uweight: 5, iweight: 3 }), d({ weight: 3 })).weight).toBe(5);
+  });
+  it('maint through the socket, then `disabled` in the config: maint after a reload; and back to ready', () => {
+    // FMAINT saved, config now says disabled (CMAINT differs): the config wins, maint
+    expect(restoredView(srv('pool', 'a', { admin: 0x01 }), d({ state: 'maint' })).label).toBe('maint');
+    // reloaded with disabled (CMAINT|FMAINT), still declared maint
+    expect(restoredView(srv('pool', 'a', { admin: 0x05 }), d({ state: 'maint' })).label).toBe('maint');
+    // `set server state ready` under `disabled` (CMAINT only), config still disabled: ready comes back (drift)
+    expect(restoredView(srv('pool', 'a', { admin: 0x04 }), d({ state: 'maint' })).label).toBe('ready');
+    // back to ready: `disabled` removed from the config, CMAINT saved: the config wins
+    expect(restoredView(srv('pool', 'a', { admin: 0x04 }), d({})).label).toBe('ready');
+    expect(restoredView(srv('pool', 'a', { admin: 0x05 }), d({})).label).toBe('ready');
+  });
+  it('drain has no config keyword: a saved forced DRAIN comes back, also with a configured weight', () => {
+    expect(restoredView(srv('pool', 'a', { admin: 0x08, uweight: 3, iweight: 1 }), d({ weight: 3, state: 'drain' }))).toMatchObject({ label: 'drain', weight: 3 });
+    expect(restoredView(srv('pool', 'a', { admin: 0x08, iweight: 0, uweight: 0 }), d({ weight: 0 })).label).toBe('drain');
+  });
+});
+
 describe('diffStateFile', () => {
   it('flags the saved line that would bring back an old port or a hand-made MAINT', () => {
     const saved = [srv('pool', 'a', { port: 8080 }), srv('pool', 'b', { addr: '10.0.0.101', port: 8080, uweight: 3, admin: 0x08 }), srv('old', 'gone')];
