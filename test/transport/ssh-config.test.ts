@@ -198,7 +198,7 @@ describe('inventory hosts through sshTarget', () => {
   it('uses the inventory ssh_config; written keys win, defaults do not; sudo_password_env must be set', async () => {
     const { writeFileSync } = await import('node:fs');
     const { loadInventory } = await import('../../src/config/inventory.js');
-    const { sshTarget } = await import('../../src/cli/jobs.js');
+    const { sshTarget } = await import('../../src/compile/jobs.js');
     const d = mkdtempSync(join(tmpdir(), 'provision-inv-'));
     try {
       writeFileSync(join(d, 'ssh_config'), 'Host web1\n  HostName 10.0.0.5\n  User deploy\n  Port 2222\n  ProxyJump gw\n');

@@ -18,11 +18,11 @@ import { BUILTIN_VARS, mergeVars } from '../config/vars.js';
 import { blameVariable, type VarOrigins } from '../config/var-origins.js';
 import { describeValue, zodIssuesToConfigErrors } from '../config/zod-issues.js';
 import type { ResolvedHandler, ResolvedStep, ValidateSet } from '../engine/types.js';
-import type { DownloadCache } from './download-cache.js';
-import { REGISTRY } from './registry.js';
-import { PathOwners } from './path-owners.js';
-import { secretContentError, secretFieldErrors, SecretTracer } from './secret-policy.js';
-import type { PrepareContext, ResourceType } from './types.js';
+import type { DownloadCache } from '../resources/download-cache.js';
+import { REGISTRY } from '../resources/registry.js';
+import { PathOwners } from '../resources/path-owners.js';
+import { secretContentError, secretFieldErrors, SecretTracer } from '../resources/secret-policy.js';
+import type { PrepareContext, ResourceType } from '../resources/types.js';
 
 export interface ExpandDeps {
   templates: TemplateEngine;

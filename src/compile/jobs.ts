@@ -11,7 +11,7 @@ import { loadPlaybooks, type Playbook } from '../config/playbooks.js';
 import { TemplateEngine } from '../config/templates.js';
 import type { HostJob } from '../engine/types.js';
 import { DownloadCache } from '../resources/download-cache.js';
-import { expandHost } from '../resources/expand.js';
+import { expandHost } from './expand.js';
 import { STEP_KINDS } from '../resources/registry.js';
 import type { SshTarget } from '../transport/connection.js';
 import { SshConfigFile } from '../transport/ssh-config.js';
