@@ -81,7 +81,7 @@ export const aclResource: ResourceType<AclSpec> = {
     return { step: ctx.step, kind: 'acl', id, action: 'update', reason, attrs, spec: s };
   },
   apply(change) {
-    const s = change.spec as AclSpec;
+    const s = change.spec;
     const p = quote(s.path);
     const lines = [
       `[ -e ${p} ] || { _err ${quote(`${s.path} does not exist`)}; return 1; }`,

@@ -48,7 +48,7 @@ export const commandResource: ResourceType<CommandSpec> = {
     return { step: ctx.step, kind: 'command', id: `command ${s.cmd.split('\n')[0]}`, action: 'run', reason, attrs: [], spec: s };
   },
   apply(change) {
-    const s = change.spec as CommandSpec;
+    const s = change.spec;
     const conds: string[] = [];
     if (s.creates) conds.push(`[ -e ${quote(s.creates)} ]`);
     if (s.unless) conds.push(`( ${s.unless}\n) >/dev/null 2>&1`);

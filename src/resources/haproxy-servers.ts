@@ -18,7 +18,7 @@ import { pendingLoad } from './haproxy/pending-load.js';
 import { diffRuntime, diffStateFile } from './haproxy/runtime-diff.js';
 import { parseServerState } from './haproxy/server-state.js';
 import { quote } from './sh.js';
-import type { Change, ResourceType } from './types.js';
+import type { ResourceType } from './types.js';
 
 const schema = z.strictObject({
   socket: absPathSchema.refine((p) => /^[A-Za-z0-9/._-]+$/.test(p), 'use letters, digits and `/._-` (socat address syntax)'),
@@ -104,7 +104,7 @@ function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData): string {
   return lines.join('\n');
 }
 
-export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
+export const haproxyServersResource: ResourceType<HaproxyServersSpec, HaproxyServersSpec, HaproxyServersData> = {
   kind: 'haproxy_servers',
   schema,
   id: (s) => `haproxy_servers ${s.socket}`,
@@ -118,7 +118,7 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
     ...(s.master_socket ? [{ kind: 'haproxyProc' as const, path: s.master_socket }] : []),
     ...(s.master_socket ? [...s.reload_files, ...s.restart_files].map((path) => ({ kind: 'mtime' as const, path })) : []),
   ],
-  diff(s, facts, ctx): Change | null {
+  diff(s, facts, ctx) {
     const decl = declared(s);
     const running = facts.haproxy.get(s.socket) ?? null;
     const savedBytes = facts.content.get(s.state_file) ?? null;
@@ -142,5 +142,5 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
       data,
     };
   },
-  apply: (change) => applyFragment(change.spec as HaproxyServersSpec, change.data as HaproxyServersData),
+  apply: (change) => applyFragment(change.spec, change.data!),
 };

@@ -35,7 +35,7 @@ export const symlinkResource: ResourceType<SymlinkSpec> = {
     };
   },
   apply(change, ctx) {
-    const s = change.spec as SymlinkSpec;
+    const s = change.spec;
     if (s.state === 'absent') return `_absent ${quoteAll([s.path])}`;
     return `_link ${quoteAll([s.path, s.target!, ctx.stagePath(s.path), s.owner ?? '', s.group ?? ''])}`;
   },

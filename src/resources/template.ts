@@ -11,7 +11,7 @@ const schema = z.strictObject({
 });
 export type TemplateSpec = z.infer<typeof schema> & { bytes?: Buffer };
 
-export const templateResource: ResourceType<TemplateSpec> = {
+export const templateResource: ResourceType<TemplateSpec, ManagedFile> = {
   kind: 'template',
   schema,
   id: (s) => `template ${s.dest}`,
@@ -22,5 +22,6 @@ export const templateResource: ResourceType<TemplateSpec> = {
   },
   facts: (s) => fileFacts(s.dest),
   diff: (s, facts, ctx) => diffManagedFile('template', toManaged({ ...s, content: '' }, s.bytes ?? Buffer.alloc(0)), facts, ctx),
-  apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx),
+  apply: (change, ctx) => putFileFragment(change.spec, ctx),
+  managedFile: (change) => change.spec,
 };

@@ -133,7 +133,7 @@ export const userResource: ResourceType<UserSpec> = {
     return { step: ctx.step, kind: 'user', id, action: 'update', reason: attrs.map((a) => `${a.field} differs`).join(', '), attrs, spec: s };
   },
   apply(change) {
-    const s = change.spec as UserSpec;
+    const s = change.spec;
     const n = quote(s.name);
     if (s.state === 'absent') return `if getent passwd ${n} >/dev/null; then userdel ${n} || return 1; _changed; fi`;
     return [`_pw=$(getent passwd ${n})`, `if [ -z "$_pw" ]; then`, createFragment(s), `else`, updateFragment(s), `fi`].join('\n');
