@@ -17,7 +17,7 @@ import { CLI, DIST, cleanEnv, runFloor } from './tools.js';
 async function probeOf(inventoryFile: string): Promise<string> {
   const load = (m: string) => import(pathToFileURL(path.join(DIST, m)).href);
   const { loadInventory } = (await load('config/inventory.js')) as typeof import('../src/config/inventory.js');
-  const { buildJobs } = (await load('cli/jobs.js')) as typeof import('../src/cli/jobs.js');
+  const { buildJobs } = (await load('compile/jobs.js')) as typeof import('../src/compile/jobs.js');
   const { factRequests, newNonce } = (await load('engine/host-run.js')) as typeof import('../src/engine/host-run.js');
   const { planProbe, probeScript } = (await load('resources/facts/index.js')) as typeof import('../src/resources/facts/index.js');
   const inv = await loadInventory(inventoryFile);

@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadInventory } from '../src/config/inventory.js';
-import { buildJobs } from '../src/cli/jobs.js';
+import { buildJobs } from '../src/compile/jobs.js';
 import { Redactor } from '../src/report/redact.js';
 import { HistoryStore } from '../src/watch/history.js';
 import { Watcher } from '../src/watch/watcher.js';

@@ -22,7 +22,7 @@ import type { SshTarget } from '../transport/connection.js';
 import { fingerprint, loadKnownHosts, lookup } from '../transport/known-hosts.js';
 import { connectSsh, type ConnectSshOptions } from '../transport/ssh.js';
 import { printError } from './errors.js';
-import { lockHolder, sshTarget } from './jobs.js';
+import { lockHolder, sshTarget } from '../compile/jobs.js';
 import { promptHidden } from './prompt.js';
 import { selectHosts } from './select.js';
 import type { Shard } from '../config/shard.js';

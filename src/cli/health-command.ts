@@ -10,7 +10,7 @@ import { writeJsonReport } from '../report/json.js';
 import { Redactor } from '../report/redact.js';
 import { connectSsh } from '../transport/ssh.js';
 import { printError } from './errors.js';
-import { sshTarget } from './jobs.js';
+import { sshTarget } from '../compile/jobs.js';
 import { renderAllGates } from './rollout-hosts.js';
 
 export async function healthCommand(inventory: string, opts: { limit?: string; forks?: number; json?: string }): Promise<number> {

@@ -12,7 +12,7 @@ import { PLAN_FORMAT, PLAN_VERSION, planFileSchema, planText, type HostPlan, typ
 import type { HostJob, HostResult, PlanGuard } from '../engine/types.js';
 import { Redactor } from '../report/redact.js';
 import { printError } from './errors.js';
-import type { BuiltJobs } from './jobs.js';
+import type { BuiltJobs } from '../compile/jobs.js';
 import { run, type RunCommandOptions } from './run-command.js';
 
 /** Names of the secrets whose values appear in a host's steps (rendered contents included). */

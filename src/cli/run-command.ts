@@ -11,7 +11,7 @@ import { PlainReporter } from '../report/plain.js';
 import { Redactor } from '../report/redact.js';
 import { printError } from './errors.js';
 import { askMissingSecrets } from './ask-secrets.js';
-import { buildJobs, lockHolder, type BuiltJobs } from './jobs.js';
+import { buildJobs, lockHolder, type BuiltJobs } from '../compile/jobs.js';
 import { writeCiReports } from './ci-reports.js';
 import { selectHosts } from './select.js';
 import type { Shard } from '../config/shard.js';

@@ -6,7 +6,7 @@
 import { loadInventory } from '../config/inventory.js';
 import { Redactor } from '../report/redact.js';
 import { printError } from './errors.js';
-import { buildJobs } from './jobs.js';
+import { buildJobs } from '../compile/jobs.js';
 import { selectHosts } from './select.js';
 import type { Shard } from '../config/shard.js';
 

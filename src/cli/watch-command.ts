@@ -14,7 +14,7 @@ import { boundAddress, isLoopback, serveWatch } from '../watch/server.js';
 import { Watcher } from '../watch/watcher.js';
 import { askMissingSecrets } from './ask-secrets.js';
 import { printError } from './errors.js';
-import { buildJobs, lockHolder } from './jobs.js';
+import { buildJobs, lockHolder } from '../compile/jobs.js';
 import { selectHosts } from './select.js';
 import type { Shard } from '../config/shard.js';
 

@@ -48,28 +48,7 @@ export function buildGroupGraph(groups: Map<string, GroupDecl>, hostNames: strin
     });
   }
 
-  // Cycle detection by DFS; the chain is reported at the child entry that closes it.
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const reported = new Set<string>();
-  const visit = (g: string): void => {
-    state.set(g, 'visiting');
-    stack.push(g);
-    groups.get(g)!.children.forEach((c, i) => {
-      if (!groups.has(c)) return;
-      if (state.get(c) === 'visiting') {
-        const chain = [...stack.slice(stack.indexOf(c)), c];
-        const key = [...chain].sort().join(',');
-        if (!reported.has(key)) {
-          reported.add(key);
-          errors.push(new ConfigError(`group cycle: ${chain.join(' -> ')}`, posOf(['groups', g, 'children', i]), 'a group cannot include itself, directly or through children'));
-        }
-      } else if (!state.has(c)) visit(c);
-    });
-    stack.pop();
-    state.set(g, 'done');
-  };
-  for (const g of names) if (!state.has(g)) visit(g);
+  errors.push(...cycleErrors(groups, names, posOf));
 
   const order = errors.length > 0 ? names : topoOrder(groups, names);
   // Hosts of a group: its own plus those of its children, transitively.
@@ -91,6 +70,33 @@ export function buildGroupGraph(groups: Map<string, GroupDecl>, hostNames: strin
   const groupsOf = new Map<string, string[]>();
   for (const h of hostNames) groupsOf.set(h, order.filter((g) => hostsOf.get(g)!.has(h)));
   return { graph: { order, groupsOf, members }, errors };
+}
+
+/** Group cycles by DFS; each chain is reported once, at the child entry that closes it. */
+function cycleErrors(groups: Map<string, GroupDecl>, names: string[], posOf: PosOf): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const reported = new Set<string>();
+  const visit = (g: string): void => {
+    state.set(g, 'visiting');
+    stack.push(g);
+    groups.get(g)!.children.forEach((c, i) => {
+      if (!groups.has(c)) return;
+      if (state.get(c) === 'visiting') {
+        const chain = [...stack.slice(stack.indexOf(c)), c];
+        const key = [...chain].sort().join(',');
+        if (!reported.has(key)) {
+          reported.add(key);
+          errors.push(new ConfigError(`group cycle: ${chain.join(' -> ')}`, posOf(['groups', g, 'children', i]), 'a group cannot include itself, directly or through children'));
+        }
+      } else if (!state.has(c)) visit(c);
+    });
+    stack.pop();
+    state.set(g, 'done');
+  };
+  for (const g of names) if (!state.has(g)) visit(g);
+  return errors;
 }
 
 /** Kahn's algorithm; among ready groups the earliest in the file goes first. */

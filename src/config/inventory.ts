@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { ConfigError, ConfigErrors, type SourcePos } from './errors.js';
-import { buildGroupGraph, type GroupDecl } from './groups.js';
+import { buildGroupGraph, type GroupDecl, type GroupGraph } from './groups.js';
 import { connectionShape, inventorySchema, type ConnectionKeys, type InventoryFile } from './inventory-schema.js';
 import { selectHosts } from './limit.js';
 import { displayPath, resolvePath } from './paths.js';
@@ -125,9 +125,51 @@ function fail(errors: ConfigError[]): never {
   throw new ConfigErrors(errors);
 }
 
+/** Loads, checks and merges an inventory file; every problem of one phase is reported together. */
 export async function loadInventory(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
+  const load: InventoryLoad = { ...(await parseInventoryFile(abs)), dir, env };
+  const { inv, src } = load;
+  const settings = resolveSettings(load);
+  const decls = new Map<string, GroupDecl>(Object.entries(inv.groups ?? {}).map(([g, d]) => [g, { hosts: d.hosts ?? [], children: d.children ?? [] }]));
+  const { graph, errors } = buildGroupGraph(decls, Object.keys(inv.hosts), src.posOf);
+  errors.push(...varNameErrors(load), ...unknownJumpErrors(load));
+  const secrets = await resolveSecrets(inv.secrets ?? {}, dir, env, src.posOf);
+  errors.push(...secrets.errors);
+  const playbooks = await resolvePlaybookRefs(load, settings.playbooksDir);
+  errors.push(...playbooks.errors);
+  if (errors.length > 0) fail(errors);
+
+  const merged = mergeHosts(load, graph, playbooks.files, Object.fromEntries(secrets.values));
+  const loops = jumpLoopErrors(load, graph, merged);
+  if (loops.length > 0) fail(loops);
+  const hosts = hostConfigs(load, graph, merged);
+  const groups = new Map(graph.members);
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  return {
+    file: abs,
+    dir,
+    settings,
+    writtenSettings: Object.keys(inv.settings ?? {}),
+    bootstrap: bootstrapSettings(load),
+    hosts,
+    groups,
+    secrets: secrets.info,
+    secretValues: [
+      ...new Set([
+        ...secrets.values.values(),
+        ...hosts.map((h) => (h.connection.sudoPasswordEnv ? (env[h.connection.sudoPasswordEnv] ?? '') : '')),
+      ]),
+    ].filter((v) => v !== ''),
+    select(limit?: string): HostConfig[] {
+      return selectHosts(limit, Object.keys(inv.hosts), groups).map((n) => byName.get(n)!);
+    },
+  };
+}
+
+/** The file read and held to the schema (unknown keys are errors); nothing else checked yet. */
+async function parseInventoryFile(abs: string): Promise<{ src: YamlSource; inv: InventoryFile }> {
   const src = await YamlSource.load(abs, undefined, 'inventory').catch((e: unknown) => {
     throw e instanceof ConfigError ? new ConfigErrors([e]) : e;
   });
@@ -136,11 +178,11 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
   if (!parsed.success) {
     fail(zodIssuesToConfigErrors(parsed.error.issues, src.posOf, (p) => validKeysAt(inventorySchema, p), (p) => src.rawAt(p)));
   }
-  const inv: InventoryFile = parsed.data;
-  const errors: ConfigError[] = [];
-  const hostNames = Object.keys(inv.hosts);
-  const groupEntries = Object.entries(inv.groups ?? {});
+  return { src, inv: parsed.data };
+}
 
+/** `settings:` with defaults, paths resolved against the inventory's folder. */
+function resolveSettings({ inv, dir, env }: InventoryLoad): InventorySettings {
   const s = inv.settings ?? {};
   const settings: InventorySettings = {
     playbooksDir: resolvePath(dir, s.playbooks_dir ?? '../playbooks', env),
@@ -154,16 +196,15 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
   };
   if (s.ssh_config !== undefined) settings.sshConfig = s.ssh_config === false ? false : resolvePath(dir, s.ssh_config, env);
   if (s.jump_channels !== undefined) settings.jumpChannels = s.jump_channels;
+  return settings;
+}
 
-  // Groups and their members.
-  const decls = new Map<string, GroupDecl>(groupEntries.map(([g, d]) => [g, { hosts: d.hosts ?? [], children: d.children ?? [] }]));
-  const { graph, errors: groupErrors } = buildGroupGraph(decls, hostNames, src.posOf);
-  errors.push(...groupErrors);
-
-  // Var names: built-ins are reserved; a secret may not shadow a var.
+/** Var names: built-ins are reserved; a secret may not shadow a var. */
+function varNameErrors({ inv, src }: InventoryLoad): ConfigError[] {
+  const errors: ConfigError[] = [];
   const varLayers: { path: string[]; vars: Record<string, unknown> | undefined }[] = [
     { path: ['vars'], vars: inv.vars },
-    ...groupEntries.map(([g, d]) => ({ path: ['groups', g, 'vars'], vars: d.vars })),
+    ...Object.entries(inv.groups ?? {}).map(([g, d]) => ({ path: ['groups', g, 'vars'], vars: d.vars })),
     ...Object.entries(inv.hosts).map(([h, d]) => ({ path: ['hosts', h, 'vars'], vars: d.vars })),
   ];
   const secretNames = Object.keys(inv.secrets ?? {});
@@ -181,45 +222,73 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
       }
     }
   }
+  return errors;
+}
 
-  // Jump hosts must exist, differ from the host and not loop.
+/**
+ * Jump hosts must be inventory hosts (loops are refused once the hosts are merged). The
+ * one place these are checked: the SSH targets (compile/jobs.ts) rely on it.
+ */
+function unknownJumpErrors({ inv, src }: InventoryLoad): ConfigError[] {
+  const hostNames = Object.keys(inv.hosts);
   const jumpSources: { path: string[]; jump: string | null | undefined }[] = [
     { path: ['defaults'], jump: inv.defaults?.jump },
-    ...groupEntries.map(([g, d]) => ({ path: ['groups', g], jump: d.jump })),
+    ...Object.entries(inv.groups ?? {}).map(([g, d]) => ({ path: ['groups', g], jump: d.jump })),
     ...Object.entries(inv.hosts).map(([h, d]) => ({ path: ['hosts', h], jump: d.jump })),
   ];
+  const errors: ConfigError[] = [];
   for (const { path: p, jump } of jumpSources) {
     if (typeof jump === 'string' && !hostNames.includes(jump)) {
       errors.push(new ConfigError(`jump host \`${jump}\` is not an inventory host`, src.posOf([...p, 'jump']), didYouMean(jump, hostNames) ?? `defined hosts: ${hostNames.join(', ')}`));
     }
   }
+  return errors;
+}
 
-  const secrets = await resolveSecrets(inv.secrets ?? {}, dir, env, src.posOf);
-  errors.push(...secrets.errors);
-
-  // Playbook references must name existing files.
-  const playbookFiles = new Map<string, string>();
+/** Playbook references must name existing, readable files: ref -> absolute path. */
+async function resolvePlaybookRefs({ inv, src, dir }: InventoryLoad, playbooksDir: string): Promise<{ files: Map<string, string>; errors: ConfigError[] }> {
+  const files = new Map<string, string>();
+  const errors: ConfigError[] = [];
   const refs: { path: (string | number)[]; ref: string }[] = [
-    ...groupEntries.flatMap(([g, d]) => (d.playbooks ?? []).map((ref, i) => ({ path: ['groups', g, 'playbooks', i], ref }))),
+    ...Object.entries(inv.groups ?? {}).flatMap(([g, d]) => (d.playbooks ?? []).map((ref, i) => ({ path: ['groups', g, 'playbooks', i], ref }))),
     ...Object.entries(inv.hosts).flatMap(([h, d]) => (d.playbooks ?? []).map((ref, i) => ({ path: ['hosts', h, 'playbooks', i], ref }))),
   ];
-  const available = await listPlaybookNames(settings.playbooksDir);
+  const available = await listPlaybookNames(playbooksDir);
   for (const { path: p, ref } of refs) {
-    const found = await findPlaybook(ref, settings.playbooksDir, dir);
+    const found = await findPlaybook(ref, playbooksDir, dir);
     const problem = found && (await fileProblem(found));
     if (found && problem) errors.push(new ConfigError(`playbook \`${ref}\` (${displayPath(found)}) ${problem}`, src.posOf(p)));
-    else if (found) playbookFiles.set(ref, found);
+    else if (found) files.set(ref, found);
     else {
-      const tried = displayPath(playbookCandidates(ref, settings.playbooksDir, dir)[0]!);
+      const tried = displayPath(playbookCandidates(ref, playbooksDir, dir)[0]!);
       errors.push(new ConfigError(`playbook \`${ref}\` not found (looked for ${tried})`, src.posOf(p), didYouMean(ref, available)));
     }
   }
-  if (errors.length > 0) fail(errors);
+  return { files, errors };
+}
 
-  // Per-host merge.
-  const groupCfg = new Map(groupEntries);
-  const merged = new Map<string, { vars: Record<string, unknown>; varPos: VarPositions; connection: ConnectionConfig; connectionKeys: string[]; playbooks: string[]; groups: string[] }>();
-  const secretVars = Object.fromEntries(secrets.values);
+/** What the phases of loading an inventory share. */
+interface InventoryLoad {
+  inv: InventoryFile;
+  src: YamlSource;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+interface MergedHost {
+  vars: Record<string, unknown>;
+  varPos: VarPositions;
+  connection: ConnectionConfig;
+  connectionKeys: string[];
+  playbooks: string[];
+  groups: string[];
+}
+
+/** Every host's layers (inventory, its groups in order, its own, secrets) merged. */
+function mergeHosts(load: InventoryLoad, graph: GroupGraph, playbookFiles: Map<string, string>, secretVars: Record<string, unknown>): Map<string, MergedHost> {
+  const { inv, src, dir, env } = load;
+  const groupCfg = new Map(Object.entries(inv.groups ?? {}));
+  const merged = new Map<string, MergedHost>();
   for (const [name, h] of Object.entries(inv.hosts)) {
     const groups = graph.groupsOf.get(name) ?? [];
     const vars = mergeVars(inv.vars, ...groups.map((g) => groupCfg.get(g)!.vars), h.vars, secretVars);
@@ -234,14 +303,12 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     const connectionKeys = writtenConnectionKeys([inv.defaults, ...groups.map((g) => groupCfg.get(g)!), h]);
     merged.set(name, { vars, varPos, connection, connectionKeys, playbooks, groups });
   }
+  return merged;
+}
 
-  /** The `jump` entry a host's jump comes from: its own, its last group's that sets one, or `defaults`. */
-  const jumpSetBy = (host: string): string[] => {
-    if (inv.hosts[host]?.jump !== undefined) return ['hosts', host, 'jump'];
-    const g = [...(graph.groupsOf.get(host) ?? [])].reverse().find((x) => groupCfg.get(x)?.jump !== undefined);
-    return g !== undefined ? ['groups', g, 'jump'] : ['defaults', 'jump'];
-  };
-  const jumpErrors: ConfigError[] = [];
+/** Jump-host loops, each reported once, at the `jump` entry that makes it. */
+function jumpLoopErrors(load: InventoryLoad, graph: GroupGraph, merged: Map<string, MergedHost>): ConfigError[] {
+  const errors: ConfigError[] = [];
   const onReportedLoop = new Set<string>();
   for (const [name, m] of merged) {
     const chain = [name];
@@ -251,23 +318,34 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
         // Reported once, for the hosts on the loop itself (not for every host leading to it).
         if (next !== name || onReportedLoop.has(name)) break;
         chain.forEach((h) => onReportedLoop.add(h));
-        const by = jumpSetBy(name);
+        const by = jumpSetBy(load.inv, graph, name);
         const hint = by[0] === 'hosts' ? 'remove `jump` from one of these hosts' : `\`${by[0] === 'defaults' ? 'defaults' : by[1]}\` gives ${name} its jump: set \`jump: null\` on ${name} so it connects directly`;
-        jumpErrors.push(new ConfigError(`jump host loop: ${[...chain, next].join(' -> ')}`, src.posOf(by), hint));
+        errors.push(new ConfigError(`jump host loop: ${[...chain, next].join(' -> ')}`, load.src.posOf(by), hint));
         break;
       }
       chain.push(next);
       next = merged.get(next)?.connection.jump ?? null;
     }
   }
-  if (jumpErrors.length > 0) fail(jumpErrors);
+  return errors;
+}
 
+/** The `jump` entry a host's jump comes from: its own, its last group's that sets one, or `defaults`. */
+function jumpSetBy(inv: InventoryFile, graph: GroupGraph, host: string): string[] {
+  if (inv.hosts[host]?.jump !== undefined) return ['hosts', host, 'jump'];
+  const g = [...(graph.groupsOf.get(host) ?? [])].reverse().find((x) => inv.groups?.[x]?.jump !== undefined);
+  return g !== undefined ? ['groups', g, 'jump'] : ['defaults', 'jump'];
+}
+
+/** The immutable host configs, with the `host` and `inventory` vars. */
+function hostConfigs(load: InventoryLoad, graph: GroupGraph, merged: Map<string, MergedHost>): HostConfig[] {
+  const { inv, src } = load;
   const groupsObj = Object.fromEntries([...graph.members].map(([g, hs]) => [g, [...hs]]));
   const hostsObj = Object.fromEntries(
     [...merged].map(([name, m]) => [name, { address: inv.hosts[name]!.address, groups: [...m.groups], vars: m.vars }]),
   );
   const inventoryVar = { hosts: hostsObj, groups: groupsObj };
-  const hosts: HostConfig[] = [...merged].map(([name, m]) => ({
+  return [...merged].map(([name, m]) => ({
     name,
     address: inv.hosts[name]!.address,
     groups: m.groups,
@@ -276,12 +354,15 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     connection: m.connection,
     connectionKeys: m.connectionKeys,
     playbooks: m.playbooks,
-    rollout: resolveRollout(m.groups, (g) => groupCfg.get(g)!, src.posOf),
+    rollout: resolveRollout(m.groups, (g) => inv.groups![g]!, src.posOf),
     pos: src.posOf(['hosts', name], 'key'),
   }));
+}
 
+/** The `bootstrap:` section, paths resolved; null where unset (the command picks defaults). */
+function bootstrapSettings({ inv, src, dir, env }: InventoryLoad): BootstrapSettings {
   const b = inv.bootstrap ?? {};
-  const bootstrap: BootstrapSettings = {
+  return {
     user: b.user ?? null,
     authorizedKeys: b.authorized_keys === undefined ? null : (Array.isArray(b.authorized_keys) ? b.authorized_keys : [b.authorized_keys]).map((k) => resolvePath(dir, k, env)),
     sudo: b.sudo ?? null,
@@ -291,28 +372,6 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
     initialUser: b.initial_user ?? 'root',
     initialIdentity: b.initial_identity === undefined ? null : resolvePath(dir, b.initial_identity, env),
     pos: inv.bootstrap ? src.posOf(['bootstrap'], 'key') : src.start,
-  };
-
-  const groups = new Map(graph.members);
-  const byName = new Map(hosts.map((h) => [h.name, h]));
-  return {
-    file: abs,
-    dir,
-    settings,
-    writtenSettings: Object.keys(s),
-    bootstrap,
-    hosts,
-    groups,
-    secrets: secrets.info,
-    secretValues: [
-      ...new Set([
-        ...secrets.values.values(),
-        ...hosts.map((h) => (h.connection.sudoPasswordEnv ? (env[h.connection.sudoPasswordEnv] ?? '') : '')),
-      ]),
-    ].filter((v) => v !== ''),
-    select(limit?: string): HostConfig[] {
-      return selectHosts(limit, hostNames, groups).map((n) => byName.get(n)!);
-    },
   };
 }
 

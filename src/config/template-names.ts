@@ -100,118 +100,11 @@ function testedChains(cond: unknown, out: Set<string>): void {
 
 /** Parses `source` (throws nunjucks' own syntax error) and lists what it reads. */
 export function templateNames(source: string, extraGlobals: Iterable<string> = []): TemplateNames {
-  const root = parser.parse(source, [], {});
-  const bound = new Set<string>([...BUILTINS, ...extraGlobals]);
-  const guarded = new Set<string>();
-  const uses: NameUse[] = [];
-  const includes: string[] = [];
-  const refs: TemplateRef[] = [];
-  const attrs: AttrFacts = { iterated: [], loopSources: new Map(), guarded: new Set(), bound: new Set() };
-  const bindings = new Map<string, number>();
-
-  const bindTargets = (v: unknown): void => {
-    const n = symbolName(v);
-    if (n) bindings.set(n, (bindings.get(n) ?? 0) + 1);
-    if (n) bound.add(n);
-    else if (isNode(v)) for (const f of v.fields) each(v[f], bindTargets);
-  };
-
-  const visit = (node: Node): void => {
-    switch (node.typename) {
-      case 'Symbol':
-        if (typeof node.value === 'string') uses.push({ name: node.value, line: node.lineno + 1, col: node.colno + 1 });
-        return;
-      case 'Pair':
-        // A dict key or a keyword argument's name is not a lookup.
-        if (!symbolName(node.key) && isNode(node.key)) visit(node.key);
-        each(node.value, visit);
-        return;
-      case 'Filter':
-      case 'FilterAsync': {
-        // The filter's name is not a variable; `x | default(...)` guards x.
-        const args = node.args as Node | undefined;
-        const first = (args?.children as unknown[] | undefined)?.[0];
-        const target = symbolName(first);
-        if (target && GUARD_FILTERS.has(symbolName(node.name) ?? '')) guarded.add(target);
-        const chain = chainOf(first);
-        if (chain && GUARD_FILTERS.has(symbolName(node.name) ?? '')) attrs.guarded.add(chain.chain.join('.'));
-        each(node.args, visit);
-        return;
-      }
-      case 'Is': {
-        const test = symbolName(node.right) ?? symbolName(isNode(node.right) ? node.right.name : undefined);
-        const target = symbolName(node.left);
-        const chain = chainOf(node.left);
-        if (chain && test && GUARD_TESTS.has(test)) attrs.guarded.add(chain.chain.join('.'));
-        if (target && test && GUARD_TESTS.has(test)) guarded.add(target);
-        else each(node.left, visit);
-        // The test's name is not a variable; its arguments are.
-        if (isNode(node.right) && node.right.typename !== 'Symbol') each(node.right.args, visit);
-        return;
-      }
-      case 'For':
-      case 'AsyncEach':
-      case 'AsyncAll': {
-        bindTargets(node.name);
-        const src = chainOf(node.arr);
-        if (src && src.chain.length > 1) attrs.iterated.push({ chain: src.chain, line: src.last.lineno + 1, col: src.last.colno + 1 });
-        const n = symbolName(node.name);
-        if (n && src) attrs.loopSources.set(n, src.chain);
-        break;
-      }
-      case 'If':
-      case 'IfAsync':
-        testedChains(node.cond, attrs.guarded);
-        break;
-      case 'Set':
-        for (const t of (node.targets as unknown[]) ?? []) bindTargets(t);
-        break;
-      case 'Macro':
-      case 'Caller':
-        bindTargets(node.name);
-        bindTargets(node.args);
-        break;
-      case 'Import':
-        bindTargets(node.target);
-        break;
-      case 'FromImport':
-        for (const n of ((node.names as Node | undefined)?.children as unknown[]) ?? []) {
-          // `from "m" import a as b`: a Pair(a, b); plain `import a`: a Symbol.
-          if (isNode(n) && n.typename === 'Pair') bindTargets(n.value);
-          else bindTargets(n);
-        }
-        return;
-      case 'Include':
-      case 'Extends': {
-        const t = node.template;
-        if (isNode(t) && t.typename === 'Literal' && typeof t.value === 'string') {
-          if (node.typename === 'Include') includes.push(t.value);
-          if (!node.ignoreMissing) refs.push({ tag: node.typename === 'Include' ? 'include' : 'extends', name: t.value, line: t.lineno + 1, col: t.colno + 1 });
-        }
-        break;
-      }
-      case 'Block':
-        // A block's name is a label, not a variable.
-        each(node.body, visit);
-        return;
-      case 'KeywordArgs':
-        for (const f of node.fields) each(node[f], visit);
-        return;
-    }
-    for (const f of node.fields) {
-      // Binding positions are handled above; their names are not reads.
-      if ((node.typename === 'For' || node.typename === 'AsyncEach' || node.typename === 'AsyncAll') && f === 'name') continue;
-      if (node.typename === 'Set' && f === 'targets') continue;
-      // A macro's arguments (and their defaults) are bound names, not reads.
-      if ((node.typename === 'Macro' || node.typename === 'Caller') && (f === 'name' || f === 'args')) continue;
-      if (node.typename === 'Import' && f === 'target') continue;
-      each(node[f], visit);
-    }
-  };
-  visit(root);
-
+  const walk = new NameWalk([...BUILTINS, ...extraGlobals]);
+  walk.visit(parser.parse(source, [], {}));
+  const { bound, guarded, attrs, bindings } = walk;
   const seen = new Set<string>();
-  const reads = uses.filter((u) => {
+  const reads = walk.uses.filter((u) => {
     if (bound.has(u.name) || guarded.has(u.name) || seen.has(u.name)) return false;
     seen.add(u.name);
     return true;
@@ -219,7 +112,144 @@ export function templateNames(source: string, extraGlobals: Iterable<string> = [
   // A loop name bound twice (two loops, a `set`) has no one source: not followed.
   for (const [n, count] of bindings) if (count > 1) attrs.loopSources.delete(n);
   for (const n of bindings.keys()) attrs.bound.add(n);
-  return { reads, includes, attrs, refs };
+  return { reads, includes: walk.includes, attrs, refs: walk.refs };
+}
+
+/** Fields that bind names (loop vars, `set` targets, macro args, import targets): not reads. */
+function bindsField(typename: string, f: string): boolean {
+  if ((typename === 'For' || typename === 'AsyncEach' || typename === 'AsyncAll') && f === 'name') return true;
+  if (typename === 'Set' && f === 'targets') return true;
+  // A macro's arguments (and their defaults) are bound names, not reads.
+  if ((typename === 'Macro' || typename === 'Caller') && (f === 'name' || f === 'args')) return true;
+  return typename === 'Import' && f === 'target';
+}
+
+/** One walk over a template's tree: the names it reads, binds and guards, and what it includes. */
+class NameWalk {
+  readonly bound: Set<string>;
+  readonly guarded = new Set<string>();
+  readonly uses: NameUse[] = [];
+  readonly includes: string[] = [];
+  readonly refs: TemplateRef[] = [];
+  readonly attrs: AttrFacts = { iterated: [], loopSources: new Map(), guarded: new Set(), bound: new Set() };
+  /** How many times each name is bound. */
+  readonly bindings = new Map<string, number>();
+
+  constructor(globals: string[]) {
+    this.bound = new Set(globals);
+  }
+
+  readonly visit = (node: Node): void => {
+    if (this.visitWhole(node)) return;
+    this.noteBinding(node);
+    // Binding positions are handled by noteBinding; their names are not reads.
+    for (const f of node.fields) if (!bindsField(node.typename, f)) each(node[f], this.visit);
+  };
+
+  readonly bindTargets = (v: unknown): void => {
+    const n = symbolName(v);
+    if (n) this.bindings.set(n, (this.bindings.get(n) ?? 0) + 1);
+    if (n) this.bound.add(n);
+    else if (isNode(v)) for (const f of v.fields) each(v[f], this.bindTargets);
+  };
+
+  /** Nodes whose children are walked here, not field by field; false for the others. */
+  private visitWhole(node: Node): boolean {
+    switch (node.typename) {
+      case 'Symbol':
+        if (typeof node.value === 'string') this.uses.push({ name: node.value, line: node.lineno + 1, col: node.colno + 1 });
+        return true;
+      case 'Pair':
+        // A dict key or a keyword argument's name is not a lookup.
+        if (!symbolName(node.key) && isNode(node.key)) this.visit(node.key);
+        each(node.value, this.visit);
+        return true;
+      case 'Filter':
+      case 'FilterAsync':
+        this.filter(node);
+        return true;
+      case 'Is':
+        this.isTest(node);
+        return true;
+      case 'FromImport':
+        for (const n of ((node.names as Node | undefined)?.children as unknown[]) ?? []) {
+          // `from "m" import a as b`: a Pair(a, b); plain `import a`: a Symbol.
+          if (isNode(n) && n.typename === 'Pair') this.bindTargets(n.value);
+          else this.bindTargets(n);
+        }
+        return true;
+      case 'Block':
+        // A block's name is a label, not a variable.
+        each(node.body, this.visit);
+        return true;
+      case 'KeywordArgs':
+        for (const f of node.fields) each(node[f], this.visit);
+        return true;
+    }
+    return false;
+  }
+
+  /** The filter's name is not a variable; `x | default(...)` guards x. */
+  private filter(node: Node): void {
+    const args = node.args as Node | undefined;
+    const first = (args?.children as unknown[] | undefined)?.[0];
+    const target = symbolName(first);
+    if (target && GUARD_FILTERS.has(symbolName(node.name) ?? '')) this.guarded.add(target);
+    const chain = chainOf(first);
+    if (chain && GUARD_FILTERS.has(symbolName(node.name) ?? '')) this.attrs.guarded.add(chain.chain.join('.'));
+    each(node.args, this.visit);
+  }
+
+  /** `x is defined` guards x; the test's name is not a variable, its arguments are. */
+  private isTest(node: Node): void {
+    const test = symbolName(node.right) ?? symbolName(isNode(node.right) ? node.right.name : undefined);
+    const target = symbolName(node.left);
+    const chain = chainOf(node.left);
+    if (chain && test && GUARD_TESTS.has(test)) this.attrs.guarded.add(chain.chain.join('.'));
+    if (target && test && GUARD_TESTS.has(test)) this.guarded.add(target);
+    else each(node.left, this.visit);
+    if (isNode(node.right) && node.right.typename !== 'Symbol') each(node.right.args, this.visit);
+  }
+
+  /** What a node binds, guards or includes; its other fields are then walked as reads. */
+  private noteBinding(node: Node): void {
+    switch (node.typename) {
+      case 'For':
+      case 'AsyncEach':
+      case 'AsyncAll': {
+        this.bindTargets(node.name);
+        const src = chainOf(node.arr);
+        if (src && src.chain.length > 1) this.attrs.iterated.push({ chain: src.chain, line: src.last.lineno + 1, col: src.last.colno + 1 });
+        const n = symbolName(node.name);
+        if (n && src) this.attrs.loopSources.set(n, src.chain);
+        return;
+      }
+      case 'If':
+      case 'IfAsync':
+        return testedChains(node.cond, this.attrs.guarded);
+      case 'Set':
+        for (const t of (node.targets as unknown[]) ?? []) this.bindTargets(t);
+        return;
+      case 'Macro':
+      case 'Caller':
+        this.bindTargets(node.name);
+        this.bindTargets(node.args);
+        return;
+      case 'Import':
+        return this.bindTargets(node.target);
+      case 'Include':
+      case 'Extends':
+        return this.include(node);
+    }
+  }
+
+  private include(node: Node): void {
+    const t = node.template;
+    if (isNode(t) && t.typename === 'Literal' && typeof t.value === 'string') {
+      if (node.typename === 'Include') this.includes.push(t.value);
+      if (!node.ignoreMissing) this.refs.push({ tag: node.typename === 'Include' ? 'include' : 'extends', name: t.value, line: t.lineno + 1, col: t.colno + 1 });
+    }
+  }
 }
 
 function each(v: unknown, fn: (n: Node) => void): void {

@@ -137,43 +137,16 @@ function convert(
       const hint = issue.expected === 'string' ? numberForStringHint(rawAt?.(path), input) : stringForScalarHint(issue.expected, input);
       return [new ConfigError(`${expected}, got ${describeValue(input)}`, posOf(path), hint)];
     }
-    case 'invalid_union': {
-      // A branch whose type matched but failed inside (`[a, 5]` for a list of strings)
-      // explains the problem better than the union's summary.
-      const inner = issue.errors.find((b) => b.length > 0 && b.every((i) => i.path.length > 0));
-      if (inner) return inner.flatMap((i) => convert(i, path, posOf, validKeysAt, rawAt));
-      if (custom) {
-        const hint = /\bstring/.test(custom) ? numberForStringHint(rawAt?.(path), input) : undefined;
-        return [new ConfigError(`${custom}, got ${describeValue(input)}`, posOf(path), hint)];
-      }
-      const branches = issue.errors;
-      const rootTypes = branches.every((b) => b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0);
-      if (rootTypes && branches.length > 0) {
-        const names = branches.map((b) => {
-          const e = b[0] as z.core.$ZodIssueInvalidType;
-          return EXPECTED[e.expected] ?? e.expected;
-        });
-        return [new ConfigError(`expected ${names.join(' or ')}, got ${describeValue(input)}`, posOf(path))];
-      }
-      // The branch that got furthest (fewest issues) explains the error best.
-      const best = [...branches].sort((a, b) => a.length - b.length)[0] ?? [];
-      return best.flatMap((i) => convert(i, path, posOf, validKeysAt, rawAt));
-    }
+    case 'invalid_union':
+      return unionErrors(issue, path, input, custom, posOf, validKeysAt, rawAt);
     case 'invalid_value': {
       const allowed = issue.values.map((v) => String(v));
       const hint = typeof input === 'string' ? didYouMean(input, allowed) : undefined;
       return [new ConfigError(custom ?? `expected one of ${allowed.join(', ')}, got ${describeValue(input)}`, posOf(path), hint)];
     }
     case 'too_small':
-    case 'too_big': {
-      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
-      const cmp = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
-      let what: string;
-      if (issue.origin === 'array' || issue.origin === 'set') what = `expected a list with ${cmp} ${String(bound)} items`;
-      else if (issue.origin === 'string') what = issue.code === 'too_small' && Number(bound) <= 1 ? 'expected a non-empty string' : `expected a string of length ${cmp} ${String(bound)}`;
-      else what = `expected a number ${cmp} ${String(bound)}`;
-      return [new ConfigError(`${custom ?? what}, got ${describeValue(input)}`, posOf(path))];
-    }
+    case 'too_big':
+      return [new ConfigError(`${custom ?? sizeExpected(issue)}, got ${describeValue(input)}`, posOf(path))];
     case 'invalid_format':
       return [new ConfigError(custom ?? `expected a valid ${issue.format}`, posOf(path))];
     case 'not_multiple_of':
@@ -185,5 +158,46 @@ function convert(
     default:
       return [new ConfigError(issue.message, posOf(path))];
   }
+}
+
+/** A union: the inner error of a branch that matched, the union's own message, the types expected, or the closest branch's errors. */
+function unionErrors(
+  issue: z.core.$ZodIssueInvalidUnion,
+  path: Path,
+  input: unknown,
+  custom: string | undefined,
+  posOf: PosFn,
+  validKeysAt: ((path: Path) => string[] | undefined) | undefined,
+  rawAt: ((path: Path) => string | undefined) | undefined,
+): ConfigError[] {
+  // A branch whose type matched but failed inside (`[a, 5]` for a list of strings)
+  // explains the problem better than the union's summary.
+  const inner = issue.errors.find((b) => b.length > 0 && b.every((i) => i.path.length > 0));
+  if (inner) return inner.flatMap((i) => convert(i, path, posOf, validKeysAt, rawAt));
+  if (custom) {
+    const hint = /\bstring/.test(custom) ? numberForStringHint(rawAt?.(path), input) : undefined;
+    return [new ConfigError(`${custom}, got ${describeValue(input)}`, posOf(path), hint)];
+  }
+  const branches = issue.errors;
+  const rootTypes = branches.every((b) => b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0);
+  if (rootTypes && branches.length > 0) {
+    const names = branches.map((b) => {
+      const e = b[0] as z.core.$ZodIssueInvalidType;
+      return EXPECTED[e.expected] ?? e.expected;
+    });
+    return [new ConfigError(`expected ${names.join(' or ')}, got ${describeValue(input)}`, posOf(path))];
+  }
+  // The branch that got furthest (fewest issues) explains the error best.
+  const best = [...branches].sort((a, b) => a.length - b.length)[0] ?? [];
+  return best.flatMap((i) => convert(i, path, posOf, validKeysAt, rawAt));
+}
+
+/** What a too-small or too-big value should have been. */
+function sizeExpected(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+  const cmp = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
+  if (issue.origin === 'array' || issue.origin === 'set') return `expected a list with ${cmp} ${String(bound)} items`;
+  if (issue.origin === 'string') return issue.code === 'too_small' && Number(bound) <= 1 ? 'expected a non-empty string' : `expected a string of length ${cmp} ${String(bound)}`;
+  return `expected a number ${cmp} ${String(bound)}`;
 }
 

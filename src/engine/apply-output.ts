@@ -30,33 +30,29 @@ export interface ApplyOutput {
   done: boolean;
 }
 
+function emptyOutput(): ApplyOutput {
+  return { locked: null, lockState: null, broke: null, brokeBy: null, tempDir: null, stopped: null, lockError: false, started: false, events: [], running: null, done: false };
+}
+
+/** The holder's lines between `locked` (at line i) and `lockend`, which carries the lock's state. */
+function readLocked(out: ApplyOutput, lines: string[], i: number, marker: string): ApplyOutput {
+  const end = lines.findIndex((l, j) => j > i && l.startsWith(`${marker}lockend`));
+  out.locked = lines.slice(i + 1, end < 0 ? undefined : end).join('\n').trim() || 'another provision run (no details recorded)';
+  if (end >= 0) out.lockState = lines[end]!.slice(`${marker}lockend`.length).trim() || null;
+  return out;
+}
+
 export function parseApplyOutput(stdout: string, nonce: string): ApplyOutput {
   const marker = `@@${nonce} `;
-  const out: ApplyOutput = {
-    locked: null,
-    lockState: null,
-    broke: null,
-    brokeBy: null,
-    tempDir: null,
-    stopped: null,
-    lockError: false,
-    started: false,
-    events: [],
-    running: null,
-    done: false,
-  };
+  const out = emptyOutput();
   const lines = stdout.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (!line.startsWith(marker)) continue;
     const [word, a, b] = line.slice(marker.length).split(' ');
     switch (word) {
-      case 'locked': {
-        const end = lines.findIndex((l, j) => j > i && l.startsWith(`${marker}lockend`));
-        out.locked = lines.slice(i + 1, end < 0 ? undefined : end).join('\n').trim() || 'another provision run (no details recorded)';
-        if (end >= 0) out.lockState = lines[end]!.slice(`${marker}lockend`.length).trim() || null;
-        return out;
-      }
+      case 'locked':
+        return readLocked(out, lines, i, marker);
       case 'broke':
         out.broke = line.slice(`${marker}broke `.length).trim();
         break;

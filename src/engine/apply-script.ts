@@ -22,10 +22,9 @@ import path from 'node:path';
 import { markerVar, SCRIPT_ENV } from '../resources/facts/index.js';
 import { SH_LIB } from '../resources/sh-lib.js';
 import { joinSh, rawSh, sh, shVar, type Sh } from '../resources/sh.js';
-import type { ManagedFile } from '../resources/file-common.js';
 import { encodeHandlerName } from '../resources/facts/pending.js';
-import type { Change, ScriptContext } from '../resources/types.js';
-import type { HostJob, ValidateSet } from './types.js';
+import type { Change, ManagedFile, ScriptContext } from '../resources/types.js';
+import type { HostJob, ResolvedStep, ValidateSet } from './types.js';
 import { JOURNAL_LIB, journalStart } from './journal.js';
 import { liveFlag, liveWiring } from './live-changes.js';
 
@@ -156,9 +155,9 @@ export interface ApplyScript {
   payloads: Buffer[];
 }
 
-function memberFile(change: Change): ManagedFile | null {
-  const spec = change.spec as Partial<ManagedFile>;
-  return typeof spec?.dest === 'string' && Buffer.isBuffer(spec.content) ? (spec as ManagedFile) : null;
+/** The file a validation set's member installs: its step type says (only file-like types manage one). */
+function memberFile(step: ResolvedStep, change: Change): ManagedFile | null {
+  return step.type.managedFile?.(change) ?? null;
 }
 
 /** The commit of one validation set: views, the validate command, then every rename. */
@@ -277,7 +276,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
       const members = setMembers.get(s.validateSet)!;
       if (members[members.length - 1] === s.index) {
         const set = job.validateSets.get(s.validateSet)!;
-        const files = members.map((i) => memberFile(byStep.get(i)!)).filter((m): m is ManagedFile => m !== null);
+        const files = members.map((i) => memberFile(ordered.find((m) => m.index === i)!, byStep.get(i)!)).filter((m): m is ManagedFile => m !== null);
         for (const p of Object.values(set.paths)) allViews.push(viewPath(p, nonce));
         body = sh`${body}\n_rc=$?; [ "$_rc" -eq 0 ] || return "$_rc"\n${setCommit(set, files, nonce)}`;
       }

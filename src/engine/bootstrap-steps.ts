@@ -94,7 +94,7 @@ export interface BootstrapSpec {
 /** Step body errors (bad user name, package name...) as one line each. */
 export class BootstrapSpecError extends Error {}
 
-function parse<S>(type: ResourceType<S>, body: unknown, what: string, asHandler = false): S {
+function parse<S>(type: ResourceType<S, unknown>, body: unknown, what: string, asHandler = false): S {
   const r = type.schema.safeParse(body);
   if (!r.success) {
     const issue = r.error.issues[0]!;

@@ -62,60 +62,46 @@ export function proofScript(user: string): Sh {
   return user === 'root' ? sh`${check}\n` : sh`${check}\nsudo -n true\n`;
 }
 
-export async function bootstrapHost(job: BootstrapJob, opts: BootstrapOptions, reporter: Reporter): Promise<HostResult> {
-  const started = Date.now();
-  const user = job.spec.user;
-  const steps: StepOutcome[] = [];
-  const handlers: HandlerOutcome[] = [];
-  let execs = 0;
-  let changed = false;
-  const done = (status: HostResult['status'], error?: string): HostResult => ({
-    host: job.name,
-    status,
-    steps,
-    handlers,
-    durationMs: Date.now() - started,
-    execs,
-    ...(error !== undefined ? { error } : {}),
-  });
-  const finish = (): HostResult => {
-    if (!changed) opts.note(job.name, 'nothing to do: already bootstrapped');
-    return done(changed ? 'changed' : 'ok');
-  };
-  const absorb = (r: HostResult) => {
-    steps.push(...r.steps);
-    handlers.push(...r.handlers);
-    execs += r.execs;
-    if (r.status === 'changed') changed = true;
-  };
-  const runOpts = { mode: 'apply' as const, withContent: false, forks: 1, holder: opts.holder, ...(opts.signal ? { signal: opts.signal } : {}) };
+/** What a host's bootstrap has done so far, across its phases (two runHost calls and the proof). */
+class Tally {
+  readonly steps: StepOutcome[] = [];
+  readonly handlers: HandlerOutcome[] = [];
+  execs = 0;
+  changed = false;
+  private readonly started = Date.now();
 
-  // 1. First contact.
-  let first: Connection;
-  let asUser: boolean;
+  constructor(private readonly job: BootstrapJob, private readonly opts: BootstrapOptions) {}
+
+  done(status: HostResult['status'], error?: string): HostResult {
+    const { steps, handlers, execs } = this;
+    return { host: this.job.name, status, steps, handlers, durationMs: Date.now() - this.started, execs, ...(error !== undefined ? { error } : {}) };
+  }
+
+  finish(): HostResult {
+    if (!this.changed) this.opts.note(this.job.name, 'nothing to do: already bootstrapped');
+    return this.done(this.changed ? 'changed' : 'ok');
+  }
+
+  /** A runHost result's steps, handlers and execs become the bootstrap's. */
+  absorb(r: HostResult): void {
+    this.steps.push(...r.steps);
+    this.handlers.push(...r.handlers);
+    this.execs += r.execs;
+    if (r.status === 'changed') this.changed = true;
+  }
+}
+
+/** Phases: first contact, base steps (runHost), the login proof, the sshd hardening (runHost). */
+export async function bootstrapHost(job: BootstrapJob, opts: BootstrapOptions, reporter: Reporter): Promise<HostResult> {
+  const tally = new Tally(job, opts);
+  const user = job.spec.user;
+  const runOpts = { mode: 'apply' as const, withContent: false, forks: 1, holder: opts.holder, ...(opts.signal ? { signal: opts.signal } : {}) };
+  let first: { conn: Connection; asUser: boolean };
   try {
-    let c = await job.connectAsUser();
-    if (c) {
-      // Bootstrapped before, or half-way (sudo not granted yet): only a user that can
-      // also use sudo can carry on; otherwise the initial credentials are needed again.
-      execs++;
-      const check = await c.exec(proofScript(user).text, opts.signal ? { signal: opts.signal } : {});
-      if (check.exitCode === 0) opts.note(job.name, `${user} already logs in with its key: checking the bootstrap`);
-      else {
-        opts.note(job.name, `${user} logs in with its key but cannot use sudo -n yet (${firstLine(check.stderr) || `exit ${check.exitCode}`}): using the initial credentials`);
-        await c.close().catch(() => {});
-        c = null;
-      }
-    }
-    asUser = c !== null;
-    if (c) first = c;
-    else {
-      first = await job.connectInitial();
-      opts.note(job.name, `connected as ${job.initialLabel}`);
-    }
+    first = await firstContact(job, opts, tally);
   } catch (e) {
     reporter.hostStart(job.name);
-    return done('unreachable', `${message(e)}; nothing was changed`);
+    return tally.done('unreachable', `${message(e)}; nothing was changed`);
   }
 
   // 2. Base steps.
@@ -125,23 +111,76 @@ export async function bootstrapHost(job: BootstrapJob, opts: BootstrapOptions, r
     steps: base,
     handlers: new Map(),
     validateSets: new Map(),
-    sudo: asUser ? user !== 'root' : job.initialSudo,
+    sudo: first.asUser ? user !== 'root' : job.initialSudo,
     lockFile: job.lockFile,
-    connect: async () => first,
+    connect: async () => first.conn,
   };
   const a = await runHost(baseJob, runOpts, reporter);
-  absorb(a);
-  if (a.status === 'failed' || a.status === 'unreachable') return done('failed', `${a.error ?? 'bootstrap failed'}; sshd was not changed`);
-  if (opts.signal?.aborted) return done('failed', 'interrupted before the login proof; sshd was not changed');
+  tally.absorb(a);
+  if (a.status === 'failed' || a.status === 'unreachable') return tally.done('failed', `${a.error ?? 'bootstrap failed'}; sshd was not changed`);
+  if (opts.signal?.aborted) return tally.done('failed', 'interrupted before the login proof; sshd was not changed');
 
-  // 3. The proof, in a second connection.
   const proofIndex = base.length;
+  const proven = await proveLogin(job, opts, reporter, tally, proofIndex);
+  if (!('exec' in proven)) return proven;
+  let handedOver = false;
+  try {
+    if (!job.spec.hardenSsh) return tally.finish();
+    if (opts.signal?.aborted) return tally.done('failed', 'interrupted before the sshd hardening; sshd was not changed');
+
+    // 4. Harden sshd over the proven connection.
+    const harden = hardenSteps(proofIndex + 1);
+    handedOver = true;
+    const c = await runHost(
+      { name: job.name, steps: harden.steps, handlers: harden.handlers, validateSets: new Map(), sudo: user !== 'root', lockFile: job.lockFile, connect: async () => proven },
+      runOpts,
+      reporter,
+    );
+    tally.absorb(c);
+    if (c.status === 'failed' || c.status === 'unreachable') return tally.done('failed', `sshd hardening: ${c.error ?? 'failed'}`);
+    return tally.finish();
+  } finally {
+    if (!handedOver) await proven.close().catch(() => {});
+  }
+}
+
+/**
+ * 1. First contact: as the provisioning user when it already logs in with its key AND
+ * can use sudo (bootstrapped before), otherwise with the initial credentials. Throws on
+ * anything but the host refusing the user's key (host key, network): never fall back.
+ */
+async function firstContact(job: BootstrapJob, opts: BootstrapOptions, tally: Tally): Promise<{ conn: Connection; asUser: boolean }> {
+  const user = job.spec.user;
+  const c = await job.connectAsUser();
+  if (c) {
+    // Bootstrapped before, or half-way (sudo not granted yet): only a user that can
+    // also use sudo can carry on; otherwise the initial credentials are needed again.
+    tally.execs++;
+    const check = await c.exec(proofScript(user).text, opts.signal ? { signal: opts.signal } : {});
+    if (check.exitCode === 0) {
+      opts.note(job.name, `${user} already logs in with its key: checking the bootstrap`);
+      return { conn: c, asUser: true };
+    }
+    opts.note(job.name, `${user} logs in with its key but cannot use sudo -n yet (${firstLine(check.stderr) || `exit ${check.exitCode}`}): using the initial credentials`);
+    await c.close().catch(() => {});
+  }
+  const conn = await job.connectInitial();
+  opts.note(job.name, `connected as ${job.initialLabel}`);
+  return { conn, asUser: false };
+}
+
+/**
+ * 3. The proof, in a second connection: the user logs in with its key and runs
+ * `sudo -n true`. Returns that connection (the hardening runs over it), or the failed result.
+ */
+async function proveLogin(job: BootstrapJob, opts: BootstrapOptions, reporter: Reporter, tally: Tally, proofIndex: number): Promise<Connection | HostResult> {
+  const user = job.spec.user;
   const proofName = user === 'root' ? 'proof: root logs in with its key' : `proof: ${user} logs in with its key, sudo -n true`;
   const proofFailed = (why: string): HostResult => {
     const o: StepOutcome = { index: proofIndex, name: proofName, status: 'failed', error: why };
-    steps.push(o);
+    tally.steps.push(o);
     reporter.stepDone(job.name, o);
-    return done('failed', `${why}; sshd was left unchanged`);
+    return tally.done('failed', `${why}; sshd was left unchanged`);
   };
   let second: Connection | null;
   try {
@@ -150,37 +189,22 @@ export async function bootstrapHost(job: BootstrapJob, opts: BootstrapOptions, r
     return proofFailed(`second connection as ${user} failed: ${message(e)}`);
   }
   if (!second) return proofFailed(`${user} cannot log in with its key (the host refused it)`);
-  let handedOver = false;
-  try {
-    execs++;
-    const proof = await second.exec(proofScript(user).text, opts.signal ? { signal: opts.signal } : {});
-    if (proof.exitCode !== 0) {
-      const why = firstLine(proof.stderr) || `exit ${proof.exitCode ?? proof.signal ?? 'unknown'}`;
-      return proofFailed(user === 'root' ? `login check as root failed: ${why}` : `\`sudo -n true\` as ${user} failed: ${why}`);
-    }
-    const ok: StepOutcome = { index: proofIndex, name: proofName, status: 'ok' };
-    steps.push(ok);
-    reporter.stepDone(job.name, ok);
-    opts.note(job.name, user === 'root' ? 'proof: root logged in with its key' : `proof: ${user} logged in with its key and ran sudo -n true`);
-
-    if (!job.spec.hardenSsh) return finish();
-    if (opts.signal?.aborted) return done('failed', 'interrupted before the sshd hardening; sshd was not changed');
-
-    // 4. Harden sshd over the proven connection.
-    const harden = hardenSteps(proofIndex + 1);
-    const conn = second;
-    handedOver = true;
-    const c = await runHost(
-      { name: job.name, steps: harden.steps, handlers: harden.handlers, validateSets: new Map(), sudo: user !== 'root', lockFile: job.lockFile, connect: async () => conn },
-      runOpts,
-      reporter,
-    );
-    absorb(c);
-    if (c.status === 'failed' || c.status === 'unreachable') return done('failed', `sshd hardening: ${c.error ?? 'failed'}`);
-    return finish();
-  } finally {
-    if (!handedOver) await second.close().catch(() => {});
+  tally.execs++;
+  const proof = await second.exec(proofScript(user).text, opts.signal ? { signal: opts.signal } : {}).catch(async (e: unknown) => {
+    await second.close().catch(() => {});
+    throw e;
+  });
+  if (proof.exitCode !== 0) {
+    const why = firstLine(proof.stderr) || `exit ${proof.exitCode ?? proof.signal ?? 'unknown'}`;
+    const failed = proofFailed(user === 'root' ? `login check as root failed: ${why}` : `\`sudo -n true\` as ${user} failed: ${why}`);
+    await second.close().catch(() => {});
+    return failed;
   }
+  const ok: StepOutcome = { index: proofIndex, name: proofName, status: 'ok' };
+  tally.steps.push(ok);
+  reporter.stepDone(job.name, ok);
+  opts.note(job.name, user === 'root' ? 'proof: root logged in with its key' : `proof: ${user} logged in with its key and ran sudo -n true`);
+  return second;
 }
 
 /** Every host, in parallel up to `forks`; results in job order. */

@@ -65,7 +65,7 @@ function loaders(job: HostJob, step: ResolvedStep, watched: Set<string>): Loader
 }
 
 function watchedUnits(job: HostJob): Set<string> {
-  return new Set(job.steps.flatMap((s) => (s.type as ResourceType).loadWatched?.(s.spec) ?? []));
+  return new Set(job.steps.flatMap((s) => s.type.loadWatched?.(s.spec) ?? []));
 }
 
 /** Unit facts the comparison needs (the probe's one `systemctl show` gets them). */
@@ -132,8 +132,8 @@ export function loadPendingChanges(job: HostJob, facts: Facts, changes: Change[]
 }
 
 /** The apply fragment of a load-pending change: notify the step's handlers, nothing else. */
-const notifyOnly: Pick<ResourceType, 'apply'> = {
-  apply: (change) => ((change.data as LoadPendingData).daemonReload ? sh`_DR=1\n_changed` : sh`_changed`),
+const notifyOnly: Pick<ResourceType<unknown, unknown, LoadPendingData>, 'apply'> = {
+  apply: (change) => (change.data?.daemonReload ? sh`_DR=1\n_changed` : sh`_changed`),
 };
 
 export function isLoadPending(change: Change): boolean {

@@ -81,7 +81,7 @@ export const aclResource: ResourceType<AclSpec> = {
     return { step: ctx.step, kind: 'acl', id, action: 'update', reason, attrs, spec: s };
   },
   apply(change) {
-    const s = change.spec as AclSpec;
+    const s = change.spec;
     const p = s.path;
     const lines = [
       sh`[ -e ${p} ] || { _err ${`${s.path} does not exist`}; return 1; }`,

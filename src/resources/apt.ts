@@ -147,7 +147,7 @@ export const aptResource: ResourceType<AptSpec> = {
     };
   },
   apply(change) {
-    const s = change.spec as AptSpec;
+    const s = change.spec;
     return s.state === 'absent' ? removeFragment(s) : installFragment(s);
   },
 };

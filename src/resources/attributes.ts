@@ -32,7 +32,7 @@ export const attributesResource: ResourceType<AttributesSpec> = {
     return attrs.length ? { ...base, reason: attrs.map((a) => `${a.field} differs`).join(', '), attrs } : null;
   },
   apply(change) {
-    const s = change.spec as AttributesSpec;
+    const s = change.spec;
     const missing = `${s.path} does not exist (attributes manage an existing path)`;
     const attrs = [s.path, s.mode ? normalizeMode(s.mode) : '', s.owner ?? '', s.group ?? ''];
     return sh`if [ ! -e ${s.path} ]; then _err ${missing}; return 1; fi\n_attrs ${attrs}`;

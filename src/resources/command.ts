@@ -57,7 +57,7 @@ export const commandResource: ResourceType<CommandSpec> = {
     return { step: ctx.step, kind: 'command', id: `command ${s.cmd.split('\n')[0]}`, action: 'run', reason, attrs: [], spec: s };
   },
   apply(change) {
-    const s = change.spec as CommandSpec;
+    const s = change.spec;
     const conds: Sh[] = [];
     if (s.creates) conds.push(sh`[ -e ${s.creates} ]`);
     if (s.unless) conds.push(sh`( ${userGuard(s.unless)}\n) >/dev/null 2>&1`);

@@ -30,7 +30,7 @@ export const directoryResource: ResourceType<DirectorySpec> = {
     return attrs.length ? { ...base, action: 'update', reason: attrs.map((a) => `${a.field} differs`).join(', '), attrs } : null;
   },
   apply(change) {
-    const s = change.spec as DirectorySpec;
+    const s = change.spec;
     if (s.state === 'absent') return sh`_absent ${s.path}`;
     return sh`_dir ${[s.path, s.mode ? normalizeMode(s.mode) : '', s.owner ?? '', s.group ?? '']}`;
   },

@@ -47,7 +47,7 @@ function managed(s: DownloadSpec): ManagedFile {
   return { dest: s.dest, content: s.bytes ?? Buffer.alloc(0), mode: s.mode, owner: s.owner, group: s.group, backup: s.backup };
 }
 
-export const downloadResource: ResourceType<DownloadSpec> = {
+export const downloadResource: ResourceType<DownloadSpec, ManagedFile> = {
   kind: 'download',
   schema,
   id: (s) => `download ${s.dest}`,
@@ -61,5 +61,6 @@ export const downloadResource: ResourceType<DownloadSpec> = {
     if (change?.content) change.content = { path: s.dest, before: undefined, after: null, binary: true };
     return change;
   },
-  apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx, { raw: true }),
+  apply: (change, ctx) => putFileFragment(change.spec, ctx, { raw: true }),
+  managedFile: (change) => change.spec,
 };

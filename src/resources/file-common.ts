@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { AttrDiff, Change, DiffContext, FactRequest, Facts, ScriptContext } from './types.js';
+import type { AttrDiff, Change, DiffContext, FactRequest, Facts, ManagedFile, ScriptContext } from './types.js';
 import { joinSh, rawSh, sh, shHeredoc, type Sh } from './sh.js';
 
 /** Modes are quoted octal strings in YAML ('0644'): YAML 1.2 reads 0644 as decimal 644. */
@@ -36,20 +36,8 @@ export const fileAttrsShape = {
   state: z.enum(['present', 'absent']).optional(),
 };
 
-/** The desired state of one managed file, as every file-like step reduces to it. */
-export interface ManagedFile {
-  dest: string;
-  /** Exact bytes; ignored when state is absent. */
-  content: Buffer;
-  mode?: string | undefined;
-  owner?: string | undefined;
-  group?: string | undefined;
-  backup?: boolean | undefined;
-  /** A command with `%s` standing for the staged temp file. */
-  validate?: string | undefined;
-  validateSet?: string | undefined;
-  state?: 'present' | 'absent' | undefined;
-}
+/** The desired state of one managed file (declared with the step-type contract, which names it). */
+export type { ManagedFile };
 
 /** '0644' -> '644', the form `stat -c %a` prints. */
 export function normalizeMode(mode: string): string {
@@ -100,7 +88,7 @@ export function attrDiffs(
 }
 
 /** Pure diff of a managed file against the probed facts. */
-export function diffManagedFile(kind: string, f: ManagedFile, facts: Facts, ctx: DiffContext): Change | null {
+export function diffManagedFile(kind: string, f: ManagedFile, facts: Facts, ctx: DiffContext): Change<ManagedFile> | null {
   const stat = facts.stat.get(f.dest) ?? null;
   const id = `${kind} ${f.dest}`;
   if (f.state === 'absent') {

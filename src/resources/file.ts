@@ -25,7 +25,7 @@ export function toManaged(spec: FileSpec, bytes: Buffer): ManagedFile {
   };
 }
 
-export const fileResource: ResourceType<FileSpec> = {
+export const fileResource: ResourceType<FileSpec, ManagedFile> = {
   kind: 'file',
   schema,
   id: (s) => `file ${s.dest}`,
@@ -42,5 +42,6 @@ export const fileResource: ResourceType<FileSpec> = {
   },
   facts: (s) => fileFacts(s.dest),
   diff: (s, facts, ctx) => diffManagedFile('file', toManaged(s, s.bytes ?? Buffer.alloc(0)), facts, ctx),
-  apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx),
+  apply: (change, ctx) => putFileFragment(change.spec, ctx),
+  managedFile: (change) => change.spec,
 };

@@ -54,7 +54,7 @@ export const groupResource: ResourceType<GroupSpec> = {
     return null;
   },
   apply(change) {
-    const s = change.spec as GroupSpec;
+    const s = change.spec;
     if (s.state === 'absent') {
       return sh`if getent group ${s.name} >/dev/null; then groupdel ${s.name} || return 1; _changed; fi`;
     }

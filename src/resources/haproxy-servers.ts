@@ -24,7 +24,7 @@ import { parseLiveRecord, pendingLoad } from './haproxy/pending-load.js';
 import { diffRuntime, diffStateFile } from './haproxy/runtime-diff.js';
 import { parseServerState } from './haproxy/server-state.js';
 import { joinSh, sh, type Sh } from './sh.js';
-import type { Change, ResourceType } from './types.js';
+import type { ResourceType } from './types.js';
 
 const schema = z.strictObject({
   socket: absPathSchema.refine((p) => /^[A-Za-z0-9/._-]+$/.test(p), 'use letters, digits and `/._-` (socat address syntax)'),
@@ -126,7 +126,7 @@ function applyFragment(s: HaproxyServersSpec, d: HaproxyServersData, live: { pat
   return joinSh(lines);
 }
 
-export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
+export const haproxyServersResource: ResourceType<HaproxyServersSpec, HaproxyServersSpec, HaproxyServersData> = {
   kind: 'haproxy_servers',
   schema,
   id: (s) => `haproxy_servers ${s.socket}`,
@@ -143,7 +143,7 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
   ],
   // haproxy.cfg's server lines: address/port, weight and `disabled` go through the socket.
   liveMask: (s, path, text) => (s.reload_files.includes(path) ? maskLiveLines(declared(s), text) : null),
-  diff(s, facts, ctx): Change | null {
+  diff(s, facts, ctx) {
     const decl = declared(s);
     const running = facts.haproxy.get(s.socket) ?? null;
     const savedBytes = facts.content.get(s.state_file) ?? null;
@@ -170,5 +170,5 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec> = {
       ...runtime,
     };
   },
-  apply: (change, ctx) => applyFragment(change.spec as HaproxyServersSpec, change.data as HaproxyServersData, ctx.liveFiles),
+  apply: (change, ctx) => applyFragment(change.spec, change.data!, ctx.liveFiles),
 };

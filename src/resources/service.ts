@@ -88,7 +88,7 @@ export const serviceResource: ResourceType<ServiceSpec> = {
     return { step: ctx.step, kind: 'service', id: `service ${name}`, action: 'update', reason: reasons.join(', '), attrs, spec: s };
   },
   apply(change) {
-    const s = change.spec as ServiceSpec;
+    const s = change.spec;
     const u = unitName(s.name);
     const lines = [sh`_daemon_reload || return 1`];
     if (s.enabled === true) {

@@ -41,7 +41,7 @@ export function sudoersManaged(s: SudoersSpec): ManagedFile {
   };
 }
 
-export const sudoersResource: ResourceType<SudoersSpec> = {
+export const sudoersResource: ResourceType<SudoersSpec, ManagedFile> = {
   kind: 'sudoers',
   schema,
   id: (s) => `sudoers ${SUDOERS_DIR}/${s.name}`,
@@ -49,5 +49,6 @@ export const sudoersResource: ResourceType<SudoersSpec> = {
   prepare: (s, ctx) => inlineOrTemplate.prepare(s, ctx),
   facts: (s) => fileFacts(`${SUDOERS_DIR}/${s.name}`),
   diff: (s, facts, ctx) => diffManagedFile('sudoers', sudoersManaged(s), facts, ctx),
-  apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx),
+  apply: (change, ctx) => putFileFragment(change.spec, ctx),
+  managedFile: (change) => change.spec,
 };

@@ -35,7 +35,7 @@ export const symlinkResource: ResourceType<SymlinkSpec> = {
     };
   },
   apply(change, ctx) {
-    const s = change.spec as SymlinkSpec;
+    const s = change.spec;
     if (s.state === 'absent') return sh`_absent ${s.path}`;
     return sh`_link ${[s.path, s.target!, ctx.stagePath(s.path), s.owner ?? '', s.group ?? '']}`;
   },

@@ -36,7 +36,7 @@ function managed(s: SystemdUnitSpec): ManagedFile {
   return { dest: unitDest(s), content: Buffer.from(s.content ?? '', 'utf8'), mode: s.mode, owner: 'root', group: 'root', state: s.state };
 }
 
-export const systemdUnitResource: ResourceType<SystemdUnitSpec> = {
+export const systemdUnitResource: ResourceType<SystemdUnitSpec, ManagedFile> = {
   kind: 'systemd_unit',
   schema,
   id: (s) => `systemd_unit ${unitDest(s)}`,
@@ -45,7 +45,7 @@ export const systemdUnitResource: ResourceType<SystemdUnitSpec> = {
   facts: (s) => fileFacts(unitDest(s)),
   diff: (s, facts, ctx) => diffManagedFile('systemd_unit', managed(s), facts, ctx),
   apply(change, ctx) {
-    const f = change.spec as ManagedFile;
+    const f = change.spec;
     const lines: Sh[] = [];
     const dir = f.dest.slice(0, f.dest.lastIndexOf('/'));
     if (f.state !== 'absent' && dir !== UNIT_DIR) {
@@ -57,4 +57,5 @@ export const systemdUnitResource: ResourceType<SystemdUnitSpec> = {
     lines.push(sh`if [ "$_C" = 1 ]; then _DR=1; fi`, sh`[ "$_C0" = 1 ] && _C=1`, sh`return "$_rc"`);
     return joinSh(lines);
   },
+  managedFile: (change) => change.spec,
 };

@@ -17,7 +17,7 @@ const schema = z.strictObject({
 });
 export type TemplateSpec = z.infer<typeof schema> & { bytes?: Buffer };
 
-export const templateResource: ResourceType<TemplateSpec> = {
+export const templateResource: ResourceType<TemplateSpec, ManagedFile> = {
   kind: 'template',
   schema,
   id: (s) => `template ${s.dest}`,
@@ -28,5 +28,6 @@ export const templateResource: ResourceType<TemplateSpec> = {
   },
   facts: (s) => [...fileFacts(s.dest), ...(s.live_by ? [{ kind: 'content' as const, path: s.dest }] : [])],
   diff: (s, facts, ctx) => diffManagedFile('template', toManaged({ ...s, content: '' }, s.bytes ?? Buffer.alloc(0)), facts, ctx),
-  apply: (change, ctx) => putFileFragment(change.spec as ManagedFile, ctx),
+  apply: (change, ctx) => putFileFragment(change.spec, ctx),
+  managedFile: (change) => change.spec,
 };

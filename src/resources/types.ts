@@ -39,7 +39,23 @@ export interface ContentDiff {
   binary?: boolean;
 }
 
-export interface Change {
+/** The desired state of one managed file, as every file-like step reduces to it. */
+export interface ManagedFile {
+  dest: string;
+  /** Exact bytes; ignored when state is absent. */
+  content: Buffer;
+  mode?: string | undefined;
+  owner?: string | undefined;
+  group?: string | undefined;
+  backup?: boolean | undefined;
+  /** A command with `%s` standing for the staged temp file. */
+  validate?: string | undefined;
+  validateSet?: string | undefined;
+  state?: 'present' | 'absent' | undefined;
+}
+
+/** A change to converge; `C` is what the step type's diff hands its apply (its spec, or a file it reduces to). */
+export interface Change<C = unknown, D = unknown> {
   /** Index of the step in the host's resolved step list. */
   step: number;
   kind: string;
@@ -51,9 +67,9 @@ export interface Change {
   attrs: AttrDiff[];
   content?: ContentDiff;
   /** The resolved spec the apply fragment is built from. */
-  spec: unknown;
+  spec: C;
   /** Resource-private data computed by diff for apply (e.g. the probed hash). */
-  data?: unknown;
+  data?: D;
   /**
    * The file's change is confined to what another step applies to the running service
    * (engine/live-changes.ts): its handlers are notified only if that step does not succeed live.
@@ -108,7 +124,13 @@ export interface DiffContext {
   withContent: boolean;
 }
 
-export interface ResourceType<S = any> {
+/**
+ * `S` is the step body as the schema parses it; `C` what its diff hands its apply (`S`
+ * itself, or the ManagedFile a file-like step reduces to), `D` the private data beside it. A list of different step types
+ * (the registry, a host's steps) holds them as `ResourceType` (`any`): each type is only
+ * ever called with the spec its own schema produced and the change its own diff made.
+ */
+export interface ResourceType<S = any, C = S, D = unknown> {
   /** The YAML key naming the step type: `file`, `apt`... */
   readonly kind: string;
   /** Strict schema of the step body (unknown keys rejected). */
@@ -120,9 +142,14 @@ export interface ResourceType<S = any> {
   /** Facts this step needs from the host. Pure. */
   facts(spec: S): FactRequest[];
   /** Desired vs observed. Pure. Null when in sync. */
-  diff(spec: S, facts: Facts, ctx: DiffContext): Change | null;
+  diff(spec: S, facts: Facts, ctx: DiffContext): Change<C, D> | null;
   /** The guarded sh fragment that converges the host. Pure. */
-  apply(change: Change, ctx: ScriptContext): Sh;
+  apply(change: Change<C, D>, ctx: ScriptContext): Sh;
+  /**
+   * File-like step types: the file a change installs (a validation set's commit stages,
+   * checks and renames it with the set's other members). Undefined for other types.
+   */
+  managedFile?(change: Change<C, D>): ManagedFile;
   /**
    * For step types usable as handlers (`service`, `command`): the sh fragment that performs
    * the action unconditionally. Pure.

@@ -133,7 +133,7 @@ export const userResource: ResourceType<UserSpec> = {
     return { step: ctx.step, kind: 'user', id, action: 'update', reason: attrs.map((a) => `${a.field} differs`).join(', '), attrs, spec: s };
   },
   apply(change) {
-    const s = change.spec as UserSpec;
+    const s = change.spec;
     const n = s.name;
     if (s.state === 'absent') return sh`if getent passwd ${n} >/dev/null; then userdel ${n} || return 1; _changed; fi`;
     return joinSh([sh`_pw=$(getent passwd ${n})`, sh`if [ -z "$_pw" ]; then`, createFragment(s), sh`else`, updateFragment(s), sh`fi`]);

@@ -198,7 +198,7 @@ describe('inventory hosts through sshTarget', () => {
   it('uses the inventory ssh_config; written keys win, defaults do not; sudo_password_env must be set', async () => {
     const { writeFileSync } = await import('node:fs');
     const { loadInventory } = await import('../../src/config/inventory.js');
-    const { sshTarget } = await import('../../src/cli/jobs.js');
+    const { sshTarget } = await import('../../src/compile/jobs.js');
     const d = mkdtempSync(join(tmpdir(), 'provision-inv-'));
     try {
       writeFileSync(join(d, 'ssh_config'), 'Host web1\n  HostName 10.0.0.5\n  User deploy\n  Port 2222\n  ProxyJump gw\n');
@@ -219,9 +219,9 @@ describe('inventory hosts through sshTarget', () => {
       const root = sshTarget(inv, webRoot!);
       expect(root).toMatchObject({ address: '10.0.0.5', user: 'root', port: 2222 });
       expect(root.jump).toBeUndefined();
-      expect(sshTarget(inv, webSudo!, [], { PV_TEST_SUDO_PW: 'pw-123' }).sudoPassword).toBe('pw-123');
+      expect(sshTarget(inv, webSudo!, { PV_TEST_SUDO_PW: 'pw-123' }).sudoPassword).toBe('pw-123');
       expect(inv.secretValues).toContain('pw-123');
-      expect(() => sshTarget(inv, webSudo!, [], {})).toThrow('host `web-sudo`: sudo_password_env names PV_TEST_SUDO_PW, which is not set in the environment');
+      expect(() => sshTarget(inv, webSudo!, {})).toThrow('host `web-sudo`: sudo_password_env names PV_TEST_SUDO_PW, which is not set in the environment');
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

@@ -95,6 +95,11 @@ function combineTwo(a: Record<string, unknown>, b: Record<string, unknown>, recu
 }
 
 export function collectionFilters(env: { filters: Record<string, unknown>; tests: Record<string, unknown> }): Filters {
+  return { ...listFilters(), ...mapFilters(env) };
+}
+
+/** Order and set filters over lists: sort, unique, min, max, union..., flatten. */
+function listFilters(): Filters {
   const minMax = (sign: 1 | -1) => (value: unknown, ...rest: unknown[]): unknown => {
     const a = splitArgs(rest);
     const items = toList(value);
@@ -129,6 +134,12 @@ export function collectionFilters(env: { filters: Record<string, unknown>; tests
       const levels = arg<number | undefined>(a, 0, 'levels', undefined);
       return flatten(toList(value), levels === null ? undefined : levels, arg(a, 1, 'skip_nulls', true));
     },
+  };
+}
+
+/** Filters over maps and over each item: combine, dict2items, items2dict, map, select... */
+function mapFilters(env: { filters: Record<string, unknown>; tests: Record<string, unknown> }): Filters {
+  return {
     combine(...all: unknown[]): Record<string, unknown> {
       const a = splitArgs(all);
       const dicts = a.pos.flatMap((d) => (Array.isArray(d) ? d : [d]));
@@ -176,5 +187,5 @@ export function collectionFilters(env: { filters: Record<string, unknown>; tests
     reject: selector(env.tests, false, false),
     selectattr: selector(env.tests, true, true),
     rejectattr: selector(env.tests, true, false),
-  } as unknown as Filters;
+  };
 }

@@ -18,11 +18,11 @@ import { BUILTIN_VARS, mergeVars } from '../config/vars.js';
 import { blameVariable, type VarOrigins } from '../config/var-origins.js';
 import { describeValue, zodIssuesToConfigErrors } from '../config/zod-issues.js';
 import type { ResolvedHandler, ResolvedStep, ValidateSet } from '../engine/types.js';
-import type { DownloadCache } from './download-cache.js';
-import { REGISTRY } from './registry.js';
-import { PathOwners } from './path-owners.js';
-import { secretContentError, secretFieldErrors, SecretTracer } from './secret-policy.js';
-import type { PrepareContext, ResourceType } from './types.js';
+import type { DownloadCache } from '../resources/download-cache.js';
+import { REGISTRY } from '../resources/registry.js';
+import { PathOwners } from '../resources/path-owners.js';
+import { secretContentError, secretFieldErrors, SecretTracer } from '../resources/secret-policy.js';
+import type { PrepareContext, ResourceType } from '../resources/types.js';
 
 export interface ExpandDeps {
   templates: TemplateEngine;
@@ -157,107 +157,131 @@ function hostVars(host: HostConfig, playbook: Playbook, deps: ExpandDeps): LazyV
   return new LazyVars(merged, positions, (v, vars, posOf) => deps.templates.renderValue(v, vars, posOf), literal);
 }
 
+/** What the phases of one host's expansion share; errors are collected, not thrown. */
+interface Expansion {
+  host: HostConfig;
+  playbook: Playbook;
+  deps: ExpandDeps;
+  errors: ConfigError[];
+  tracer: SecretTracer;
+  owners: PathOwners;
+  baseVars: LazyVars;
+  /** Where each var is defined, for errors in values rendered from it. */
+  origins: VarOrigins;
+}
+
+/** A host's steps (conditions, loops, `when` applied; bodies rendered, checked, prepared), handlers and validation sets. */
 export async function expandHost(host: HostConfig, playbook: Playbook, deps: ExpandDeps): Promise<ExpandedHost> {
-  const errors: ConfigError[] = [];
-  const tracer = new SecretTracer(deps.secrets);
-  const owners = new PathOwners();
-  errors.push(...secretVarClashes(playbook, deps.secrets));
-  const baseVars = hostVars(host, playbook, deps);
-  const origins: VarOrigins = Object.fromEntries(Object.entries({ ...playbook.varPos, ...host.varPos }).map(([name, posOf]) => [name, posOf([])]));
-  const steps: ResolvedStep[] = [];
-  const evalCond = (cond: string | boolean, vars: object, pos: SourcePos): boolean | undefined => {
-    if (typeof cond === 'boolean') return cond;
-    try {
-      return truthy(deps.templates.evaluate(cond, vars, pos));
-    } catch (e) {
-      if (e instanceof ConfigError) return void errors.push(e);
-      throw e;
-    }
+  const x: Expansion = {
+    host,
+    playbook,
+    deps,
+    errors: [...secretVarClashes(playbook, deps.secrets)],
+    tracer: new SecretTracer(deps.secrets),
+    owners: new PathOwners(),
+    baseVars: hostVars(host, playbook, deps),
+    origins: Object.fromEntries(Object.entries({ ...playbook.varPos, ...host.varPos }).map(([name, posOf]) => [name, posOf([])])),
   };
-
+  const steps: ResolvedStep[] = [];
   for (const def of playbook.steps) {
-    const type = REGISTRY.get(def.kind)!;
-    if (def.conditions.some((c) => evalCond(c, baseVars, def.pos) !== true)) continue;
-    let items: unknown[] = [undefined];
-    if (def.loop !== undefined) {
-      let value: unknown;
-      try {
-        value = deps.templates.renderValue(def.loop, baseVars, () => def.loopPos ?? def.pos);
-      } catch (e) {
-        if (e instanceof ConfigError) {
-          errors.push(e);
-          continue;
-        }
-        throw e;
-      }
-      if (!Array.isArray(value)) {
-        const hint = 'give a YAML list, or "{{ NAME }}" where the var NAME holds a list';
-        errors.push(new ConfigError(`\`loop\` must be a list, got ${describeValue(value)}`, def.loopPos ?? def.pos, hint));
-        continue;
-      }
-      items = value;
-    }
-    for (const item of items) {
-      const vars = def.loop !== undefined ? baseVars.with(def.loopVar, item) : baseVars;
-      if (def.when !== undefined && evalCond(def.when, vars, def.whenPos ?? def.pos) !== true) continue;
-      // A loop var shadows any var of the same name: it is not defined in a file.
-      const stepOrigins = def.loop !== undefined ? { ...origins, [def.loopVar]: undefined } : origins;
-      const spec = resolveBody(type, def, vars, deps, errors, false, stepOrigins as VarOrigins);
-      if (spec === undefined) continue;
-      const set = (spec as { validate_set?: string }).validate_set;
-      if (set) {
-        const err = checkSetMember(spec as { dest?: string; validate_set?: string }, def, playbook.validateSets);
-        if (err) {
-          errors.push(err);
-          continue;
-        }
-      }
-      const prepared = await prepareBody(type, spec, prepareContext(host, vars, def, deps), def, errors, tracer);
-      if (prepared === undefined) continue;
-      const clash = owners.claim(def.kind, prepared, def.pos);
-      if (clash) errors.push(clash);
-      let name = def.name ?? '';
-      if (name.includes('{')) {
-        try {
-          name = deps.templates.renderString(name, vars, def.pos);
-        } catch (e) {
-          if (e instanceof ConfigError) errors.push(e);
-          else throw e;
-        }
-        const secret = tracer.find(name);
-        if (secret) errors.push(new ConfigError(`secret \`${secret}\` would be in the step name, which every report shows`, def.pos, 'name the step without it'));
-      }
-      steps.push({
-        index: steps.length,
-        name: name || type.id(prepared),
-        kind: def.kind,
-        type,
-        spec: prepared,
-        notify: def.notify,
-        validateSet: set,
-        where: where(def.pos),
-      });
+    if (def.conditions.some((c) => evalCond(x, c, x.baseVars, def.pos) !== true)) continue;
+    for (const item of loopItems(x, def)) {
+      const step = await expandStep(x, def, item, steps.length);
+      if (step) steps.push(step);
     }
   }
-
-  const handlers = new Map<string, ResolvedHandler>();
-  for (const [name, def] of playbook.handlers) {
-    const type = REGISTRY.get(def.kind)!;
-    if (!type.handler) {
-      errors.push(new ConfigError(`\`${def.kind}\` cannot be a handler`, def.pos, 'use `service` (state: reloaded/restarted) or `command`'));
-      continue;
-    }
-    const spec = resolveBody(type, def, baseVars, deps, errors, true, origins);
-    if (spec === undefined) continue;
-    // The same preparation as a step: a handler's command is refused a secret too.
-    const prepared = await prepareBody(type, spec, prepareContext(host, baseVars, def, deps), def, errors, tracer);
-    if (prepared === undefined) continue;
-    handlers.set(name, { name, kind: def.kind, type, spec: prepared });
-  }
-
+  const handlers = await expandHandlers(x);
   const validateSets = new Map<string, ValidateSet>();
   for (const [name, s] of playbook.validateSets) validateSets.set(name, { name, command: s.command, paths: s.paths });
 
+  const { errors } = x;
   if (errors.length) throw errors.length === 1 ? errors[0]! : new ConfigErrors(errors);
   return { steps, handlers, validateSets };
+}
+
+/** An include condition or `when`: true, false, or undefined after an error. */
+function evalCond(x: Expansion, cond: string | boolean, vars: object, pos: SourcePos): boolean | undefined {
+  if (typeof cond === 'boolean') return cond;
+  try {
+    return truthy(x.deps.templates.evaluate(cond, vars, pos));
+  } catch (e) {
+    if (e instanceof ConfigError) return void x.errors.push(e);
+    throw e;
+  }
+}
+
+/** The items a step runs for: its rendered `loop` list, or one run without a loop var (none after an error). */
+function loopItems(x: Expansion, def: StepDef): unknown[] {
+  if (def.loop === undefined) return [undefined];
+  let value: unknown;
+  try {
+    value = x.deps.templates.renderValue(def.loop, x.baseVars, () => def.loopPos ?? def.pos);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    x.errors.push(e);
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    const hint = 'give a YAML list, or "{{ NAME }}" where the var NAME holds a list';
+    x.errors.push(new ConfigError(`\`loop\` must be a list, got ${describeValue(value)}`, def.loopPos ?? def.pos, hint));
+    return [];
+  }
+  return value;
+}
+
+/** One run of a step (one loop item): `when`, body, validation set, prepare, path owner, name. */
+async function expandStep(x: Expansion, def: StepDef, item: unknown, index: number): Promise<ResolvedStep | undefined> {
+  const { deps, errors } = x;
+  const type = REGISTRY.get(def.kind)!;
+  const vars = def.loop !== undefined ? x.baseVars.with(def.loopVar, item) : x.baseVars;
+  if (def.when !== undefined && evalCond(x, def.when, vars, def.whenPos ?? def.pos) !== true) return undefined;
+  // A loop var shadows any var of the same name: it is not defined in a file.
+  const stepOrigins = def.loop !== undefined ? { ...x.origins, [def.loopVar]: undefined } : x.origins;
+  const spec = resolveBody(type, def, vars, deps, errors, false, stepOrigins as VarOrigins);
+  if (spec === undefined) return undefined;
+  const set = (spec as { validate_set?: string }).validate_set;
+  if (set) {
+    const err = checkSetMember(spec as { dest?: string; validate_set?: string }, def, x.playbook.validateSets);
+    if (err) return void errors.push(err);
+  }
+  const prepared = await prepareBody(type, spec, prepareContext(x.host, vars, def, deps), def, errors, x.tracer);
+  if (prepared === undefined) return undefined;
+  const clash = x.owners.claim(def.kind, prepared, def.pos);
+  if (clash) errors.push(clash);
+  const name = stepName(x, def, vars);
+  return { index, name: name || type.id(prepared), kind: def.kind, type, spec: prepared, notify: def.notify, validateSet: set, where: where(def.pos) };
+}
+
+/** The step's `name`, rendered; a secret in it is refused (every report shows it). */
+function stepName(x: Expansion, def: StepDef, vars: object): string {
+  let name = def.name ?? '';
+  if (!name.includes('{')) return name;
+  try {
+    name = x.deps.templates.renderString(name, vars, def.pos);
+  } catch (e) {
+    if (e instanceof ConfigError) x.errors.push(e);
+    else throw e;
+  }
+  const secret = x.tracer.find(name);
+  if (secret) x.errors.push(new ConfigError(`secret \`${secret}\` would be in the step name, which every report shows`, def.pos, 'name the step without it'));
+  return name;
+}
+
+/** The handlers, rendered and prepared like steps (without the step-only checks). */
+async function expandHandlers(x: Expansion): Promise<Map<string, ResolvedHandler>> {
+  const handlers = new Map<string, ResolvedHandler>();
+  for (const [name, def] of x.playbook.handlers) {
+    const type = REGISTRY.get(def.kind)!;
+    if (!type.handler) {
+      x.errors.push(new ConfigError(`\`${def.kind}\` cannot be a handler`, def.pos, 'use `service` (state: reloaded/restarted) or `command`'));
+      continue;
+    }
+    const spec = resolveBody(type, def, x.baseVars, x.deps, x.errors, true, x.origins);
+    if (spec === undefined) continue;
+    // The same preparation as a step: a handler's command is refused a secret too.
+    const prepared = await prepareBody(type, spec, prepareContext(x.host, x.baseVars, def, x.deps), def, x.errors, x.tracer);
+    if (prepared === undefined) continue;
+    handlers.set(name, { name, kind: def.kind, type, spec: prepared });
+  }
+  return handlers;
 }

@@ -11,7 +11,7 @@ import { loadPlaybooks, type Playbook } from '../config/playbooks.js';
 import { TemplateEngine } from '../config/templates.js';
 import type { HostJob } from '../engine/types.js';
 import { DownloadCache } from '../resources/download-cache.js';
-import { expandHost } from '../resources/expand.js';
+import { expandHost } from './expand.js';
 import { STEP_KINDS } from '../resources/registry.js';
 import type { SshTarget } from '../transport/connection.js';
 import { SshConfigFile } from '../transport/ssh-config.js';
@@ -32,7 +32,7 @@ function sshConfigOf(inv: Inventory): SshConfigFile {
 }
 
 /** What the inventory itself says about a host's connection (written keys only). */
-function targetSpec(inv: Inventory, host: HostConfig, seen: string[], env: NodeJS.ProcessEnv): TargetSpec {
+function targetSpec(inv: Inventory, host: HostConfig, env: NodeJS.ProcessEnv): TargetSpec {
   const c = host.connection;
   const written = new Set(host.connectionKeys ?? Object.keys(c));
   const spec: TargetSpec = { name: host.name, address: host.address };
@@ -54,10 +54,9 @@ function targetSpec(inv: Inventory, host: HostConfig, seen: string[], env: NodeJ
     spec.sudoPassword = pw;
   }
   if (c.jump) {
-    const j = inv.hosts.find((h) => h.name === c.jump);
-    if (!j) throw new ConfigError(`host \`${host.name}\`: jump host \`${c.jump}\` is not in the inventory`, host.pos);
-    if (seen.includes(j.name)) throw new ConfigError(`jump hosts form a cycle: ${[...seen, host.name, j.name].join(' -> ')}`, host.pos);
-    spec.jump = targetSpec(inv, j, [...seen, host.name], env);
+    // loadInventory refused a jump host that is not an inventory host, and jump loops.
+    const j = inv.hosts.find((h) => h.name === c.jump)!;
+    spec.jump = targetSpec(inv, j, env);
   } else if (written.has('jump')) {
     spec.jump = null;
   }
@@ -68,8 +67,8 @@ function targetSpec(inv: Inventory, host: HostConfig, seen: string[], env: NodeJ
  * The SSH target of an inventory host: the inventory's written settings over the
  * ssh_config ones (looked up with `address` as the Host alias) over the defaults.
  */
-export function sshTarget(inv: Inventory, host: HostConfig, seen: string[] = [], env: NodeJS.ProcessEnv = process.env): SshTarget {
-  const spec = targetSpec(inv, host, seen, env);
+export function sshTarget(inv: Inventory, host: HostConfig, env: NodeJS.ProcessEnv = process.env): SshTarget {
+  const spec = targetSpec(inv, host, env);
   try {
     return resolveTarget(spec, sshConfigOf(inv), {
       ...TARGET_DEFAULTS,

@@ -12,7 +12,7 @@ import { CONNECTION_DEFAULTS, type HostConfig } from '../../../src/config/invent
 import { loadPlaybooks } from '../../../src/config/playbooks.js';
 import { TemplateEngine } from '../../../src/config/templates.js';
 import { DownloadCache } from '../../../src/resources/download-cache.js';
-import { expandHost } from '../../../src/resources/expand.js';
+import { expandHost } from '../../../src/compile/expand.js';
 import { STEP_KINDS } from '../../../src/resources/registry.js';
 
 const TOKEN = 'tok-0123456789abcdef';
