@@ -32,6 +32,7 @@ export const CONTROLLER_COMMANDS: Readonly<Record<string, string>> = {
   'ssh-agent': 'openssh-client',
   'ssh-keygen': 'openssh-client',
   sshd: 'openssh-server',
+  shellcheck: 'shellcheck', // checks the remote sh library (sh/*.sh) in test/unit/sh/
   sudo: 'sudo',
   visudo: 'sudo',
   'systemd-nspawn': 'systemd-container',
