@@ -45,6 +45,7 @@ export const BENCH_COMMANDS: Readonly<Record<string, string>> = {
   'ansible-playbook': 'ansible-core',
   time: 'time',
   python3: 'python3',
+  strace: 'strace', // counts the processes a host runs (bench/processes.ts)
 };
 
 /** The README's prerequisites, not Debian packages of this list: Node.js 20+ and npm. */
