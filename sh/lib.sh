@@ -16,52 +16,107 @@ _err() { printf '%s\n' "$*" >&2; }
 _jsave() { :; }
 
 # _attrs PATH MODE OWNER GROUP: fix mode/owner/group when they differ (empty = unmanaged).
+# One stat, then at most one chmod and one chown.
 _attrs() {
   [ -n "$2$3$4" ] || return 0
   _a=$(stat -c '%a %U %G' -- "$1") || return 1
   _am=${_a%% *}; _a=${_a#* }; _au=${_a%% *}; _ag=${_a#* }
   if [ -n "$2" ] && [ "$_am" != "$2" ]; then chmod "$2" -- "$1" || return 1; _changed; fi
-  if [ -n "$3" ] && [ "$_au" != "$3" ]; then chown "$3" -- "$1" || return 1; _changed; fi
-  if [ -n "$4" ] && [ "$_ag" != "$4" ]; then chgrp "$4" -- "$1" || return 1; _changed; fi
+  _ao=''; _ag2=''
+  if [ -n "$3" ] && [ "$_au" != "$3" ]; then _ao=$3; fi
+  if [ -n "$4" ] && [ "$_ag" != "$4" ]; then _ag2=$4; fi
+  if [ -n "$_ao$_ag2" ]; then chown "$_ao${_ag2:+:$_ag2}" -- "$1" || return 1; _changed; fi
   return 0
 }
 
-# _sha PATH: prints the SHA-256 of a regular file, nothing when it is missing.
+# _sha PATH: sets _sum to the SHA-256 of a regular file, empty when it is missing (and
+# then runs no process). Not printed: a command substitution would cost a fork.
 _sha() {
+  _sum=''
   [ -f "$1" ] && [ ! -L "$1" ] || return 0
-  _s=$(sha256sum < "$1") || return 1
-  printf '%s' "${_s%% *}"
+  _sum=$(sha256sum < "$1") || return 1
+  _sum=${_sum%% *}
 }
 
-# _put DEST MODE OWNER GROUP SHA BACKUP VALIDATE STAGE STAGE_ONLY [raw] <<base64
-# Installs the base64 content on stdin (raw bytes with a 10th argument "raw") at DEST
-# unless DEST already holds SHA.
-# VALIDATE is a command (already naming STAGE) run before the rename; STAGE_ONLY=1 leaves
-# the validated temp file for the validation set's commit.
+# _umask_for MODE: sets _um to the umask under which a new file is born with exactly MODE
+# (3 digits, none with an x bit) and _fx to empty; else _um=077 (born 0600) and _fx=1 (a
+# chmod is still needed: an x, s or t bit, or no MODE).
+_umask_for() {
+  case $1 in
+    [0246][0246][0246])
+      _u1=${1%??}; _u3=${1#??}; _u2=${1#?}; _u2=${_u2%?}
+      _um=$((7 - _u1))$((7 - _u2))$((7 - _u3)); _fx='' ;;
+    *) _um=077; _fx=1 ;;
+  esac
+}
+
+# _put DEST SHA STAGE [OPTION...]: installs new content at DEST unless DEST already holds
+# SHA (then it only fixes DEST's attributes). The content comes from stdin in base64, or:
+#   text=CONTENT   the bytes themselves, written by the printf builtin (no process)
+#   raw            stdin holds the bytes themselves (a payload file)
+# Other options: mode=MODE owner=USER group=GROUP (empty or absent = unmanaged), backup,
+# validate=COMMAND (a command already naming STAGE, run before the rename), stage-only
+# (leave the validated STAGE for the validation set's commit).
 _put() {
-  _cur=$(_sha "$1") || return 1
-  if [ "$_cur" = "$5" ]; then _attrs "$1" "$2" "$3" "$4"; return; fi
-  if [ -d "$1" ] && [ ! -L "$1" ]; then _err "$1 is a directory"; return 1; fi
-  # Born 0600 when it gets a mode or replaces a file: a secret is never readable by others,
-  # not even between the write and the chmod below.
-  if [ "${10}" = raw ]; then _dec='cat'; else _dec='base64 -d'; fi
-  if [ -n "$2" ] || [ -e "$1" ]; then (umask 077 && $_dec > "$8"); else $_dec > "$8"; fi || { rm -f -- "$8"; _err "cannot write $8"; return 1; }
-  _new=$(_sha "$8")
-  if [ "$_new" != "$5" ]; then rm -f -- "$8"; _err "content of $1 arrived corrupted (sha256 $_new, expected $5)"; return 1; fi
-  if [ -e "$1" ]; then
-    chmod --reference="$1" -- "$8" 2>/dev/null; chown --reference="$1" -- "$8" 2>/dev/null
-  fi
-  [ -z "$2" ] || chmod "$2" -- "$8" || { rm -f -- "$8"; return 1; }
-  [ -z "$3" ] || chown "$3" -- "$8" || { rm -f -- "$8"; return 1; }
-  [ -z "$4" ] || chgrp "$4" -- "$8" || { rm -f -- "$8"; return 1; }
-  if [ -n "$7" ]; then
+  _fd=$1 _fh=$2 _fs=$3; shift 3
+  _fm='' _fo='' _fg='' _fb=0 _fv='' _fk='' _fw=b64 _ft=''
+  for _o; do
+    case $_o in
+      mode=*) _fm=${_o#mode=} ;;
+      owner=*) _fo=${_o#owner=} ;;
+      group=*) _fg=${_o#group=} ;;
+      backup) _fb=1 ;;
+      validate=*) _fv=${_o#validate=} ;;
+      stage-only) _fk=1 ;;
+      raw) _fw=raw ;;
+      text=*) _fw=text; _ft=${_o#text=} ;;
+      *) _err "_put: unknown option $_o"; return 1 ;;
+    esac
+  done
+  _sha "$_fd" || return 1
+  if [ "$_sum" = "$_fh" ]; then _attrs "$_fd" "$_fm" "$_fo" "$_fg"; return; fi
+  if [ -d "$_fd" ] && [ ! -L "$_fd" ]; then _err "$_fd is a directory"; return 1; fi
+  _put_write || return 1
+  _sha "$_fs"
+  if [ "$_sum" != "$_fh" ]; then rm -f -- "$_fs"; _err "content of $_fd arrived corrupted (sha256 $_sum, expected $_fh)"; return 1; fi
+  _put_attrs || { rm -f -- "$_fs"; return 1; }
+  if [ -n "$_fv" ]; then
     # A one-line command is named; a script (bootstrap's sshd check) already said why on stderr.
-    if ! eval "$7"; then rm -f -- "$8"; case $7 in *'
-'*) _err "validation failed for $1" ;; *) _err "validation failed for $1: $7" ;; esac; return 1; fi
+    if ! eval "$_fv"; then rm -f -- "$_fs"; case $_fv in *'
+'*) _err "validation failed for $_fd" ;; *) _err "validation failed for $_fd: $_fv" ;; esac; return 1; fi
   fi
   _changed
-  [ "$9" = 1 ] && return 0
-  _commit "$1" "$8" "$6"
+  [ "$_fk" = 1 ] && return 0
+  _commit "$_fd" "$_fs" "$_fb"
+}
+
+# _put_write: writes _put's content to its STAGE. Born with no more than its final
+# permissions: with its mode when no chmod is needed, else 0600 when it gets a mode or
+# replaces a file, so a secret is never readable by others, not even until the chmod.
+# The apply script runs with umask 022, which is restored after.
+_put_write() {
+  _fx=''
+  if [ -n "$_fm" ] || [ -e "$_fd" ]; then _umask_for "$_fm"; umask "$_um"; fi
+  case $_fw in
+    text) printf '%s' "$_ft" > "$_fs" ;;
+    raw) cat > "$_fs" ;;
+    *) base64 -d > "$_fs" ;;
+  esac
+  _rc=$?
+  umask 022
+  [ "$_rc" -eq 0 ] || { rm -f -- "$_fs"; _err "cannot write $_fs"; return 1; }
+}
+
+# _put_attrs: gives _put's STAGE its mode and owner: those asked for, the rest from the
+# file it replaces. Runs chmod only when the file was not born with its mode, chown only
+# when an owner or group is to be set.
+_put_attrs() {
+  if [ -e "$_fd" ]; then
+    if [ -z "$_fm" ]; then chmod --reference="$_fd" -- "$_fs" 2>/dev/null; fi
+    if [ -z "$_fo" ] || [ -z "$_fg" ]; then chown --reference="$_fd" -- "$_fs" 2>/dev/null; fi
+  fi
+  if [ -n "$_fm" ] && [ -n "$_fx" ]; then chmod "$_fm" -- "$_fs" || return 1; fi
+  if [ -n "$_fo$_fg" ]; then chown "$_fo${_fg:+:$_fg}" -- "$_fs" || return 1; fi
 }
 
 # _commit DEST STAGE BACKUP: back up DEST (name ends in ~: ignored by sudo, dnsmasq, HAProxy
@@ -77,11 +132,16 @@ _absent() {
   if [ -e "$1" ] || [ -L "$1" ]; then _jsave "$1" || return 1; rm -rf -- "$1" || return 1; _changed; fi
 }
 
-# _dir PATH MODE OWNER GROUP
+# _dir PATH MODE OWNER GROUP: a directory created here is made with its mode (mkdir -m)
+# and given its owner in one chown, with no stat; an existing one goes through _attrs.
 _dir() {
   if [ -L "$1" ] || { [ -e "$1" ] && [ ! -d "$1" ]; }; then _err "$1 exists and is not a directory"; return 1; fi
-  if [ ! -d "$1" ]; then mkdir -p -- "$1" || return 1; _changed; fi
-  _attrs "$1" "$2" "$3" "$4"
+  if [ -d "$1" ]; then _attrs "$1" "$2" "$3" "$4"; return; fi
+  # -m applies to PATH only, on purpose: parents it creates get the usual 0755, as before.
+  # shellcheck disable=SC2174
+  if [ -n "$2" ]; then mkdir -p -m "$2" -- "$1"; else mkdir -p -- "$1"; fi || return 1
+  _changed
+  if [ -n "$3$4" ]; then chown "$3${4:+:$4}" -- "$1" || return 1; fi
 }
 
 # _link PATH TARGET STAGE OWNER GROUP
@@ -106,6 +166,9 @@ _line() {
     if ! printf '%s\n' "$6" > "$4" || ! mv -f -- "$4" "$1"; then rm -f -- "$4"; return 1; fi
     _changed; return 0
   fi
+  # The edited copy is born 0600 (umask builtin, no subshell), then takes the file's mode
+  # and owner in one cp: a secret file's copy is never readable by others.
+  umask 077
   RE="$5" LINE="$6" ST="$2" awk '
     BEGIN { re = ENVIRON["RE"]; l = ENVIRON["LINE"]; st = ENVIRON["ST"] }
     { n++; a[n] = $0; m = (re != "") ? ($0 ~ re) : ($0 == l); hit[n] = m; if (m) last = n; if ($0 == l) exact = 1 }
@@ -113,9 +176,12 @@ _line() {
       if (st == "absent") { for (i = 1; i <= n; i++) if (!hit[i]) print a[i]; exit }
       if (last) a[last] = l; else if (!exact) a[++n] = l
       for (i = 1; i <= n; i++) print a[i]
-    }' "$1" > "$4" || { rm -f -- "$4"; return 1; }
+    }' "$1" > "$4"
+  _rc=$?
+  umask 022
+  [ "$_rc" -eq 0 ] || { rm -f -- "$4"; return 1; }
   if cmp -s -- "$1" "$4"; then rm -f -- "$4"; return 0; fi
-  chmod --reference="$1" -- "$4" 2>/dev/null; chown --reference="$1" -- "$4" 2>/dev/null
+  cp --attributes-only --preserve=mode,ownership -- "$1" "$4" 2>/dev/null
   _jsave "$1" || { rm -f -- "$4"; return 1; }
   mv -f -- "$4" "$1" || { rm -f -- "$4"; return 1; }
   _changed

@@ -151,7 +151,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   const record = pendingDir(job.lockFile);
   const mark = (n: string) => quote(`${record}/${encodeHandlerName(n)}`);
   const notified = (s: (typeof ordered)[number]) =>
-    [`mkdir -p -- ${quote(record)}`, ...s.notify.map((n) => `_H${handlerIndex(n)}=1; : > ${mark(n)}`)].join('; ');
+    [`[ -d ${quote(record)} ] || mkdir -p -- ${quote(record)}`, ...s.notify.map((n) => `_H${handlerIndex(n)}=1; : > ${mark(n)}`)].join('; ');
   const handlerIndex = (n: string) => {
     let i = handlerNames.indexOf(n);
     if (i < 0) i = handlerNames.push(n) - 1;
@@ -186,7 +186,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   const rmStages = [...new Set(allStages)].map(quote).join(' ');
   const rmViews = [...new Set(allViews)].map(quote).join(' ');
   // Run with the work dir as $1 (from the EXIT trap, or by a breaker of this run's lock).
-  const cleanup = `rm -rf -- "$1" ${rmViews}\nrm -f -- ${rmStages || '/dev/null/none'}`;
+  const cleanup = `rm -rf -- "$1" ${rmViews} ${rmStages}`;
   parts.push(
     `_T=$(mktemp -d /tmp/.provision-${nonce}.XXXXXX) || exit 70`,
     // A function, not a trap string: the quoted paths may themselves contain quotes. The
@@ -196,7 +196,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     `printf '%s\\n' ${quote(cleanup)} > "$_T/cleanup"`,
     `trap _cleanup EXIT`,
     `trap 'exit 130' INT HUP TERM`,
-    `mkdir -p -- ${quote(path.posix.dirname(job.lockFile))} 2>/dev/null`,
+    `[ -d ${quote(path.posix.dirname(job.lockFile))} ] || mkdir -p -- ${quote(path.posix.dirname(job.lockFile))} 2>/dev/null`,
     `exec 9>>${quote(job.lockFile)} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,
     `if ! flock -n 9; then`,
     `  _held=; read -r _held < ${quote(job.lockFile)} 2>/dev/null; _state=$(_lockstate "$_held" 9>&-)`,

@@ -33,6 +33,7 @@ export const CONTROLLER_COMMANDS: Readonly<Record<string, string>> = {
   'ssh-keygen': 'openssh-client',
   sshd: 'openssh-server',
   shellcheck: 'shellcheck', // checks the remote sh library (sh/*.sh) in test/unit/sh/
+  strace: 'strace', // counts the processes a host runs per step (test/unit/sh/processes.test.ts, bench/processes.ts)
   sudo: 'sudo',
   visudo: 'sudo',
   'systemd-nspawn': 'systemd-container',
@@ -45,7 +46,6 @@ export const BENCH_COMMANDS: Readonly<Record<string, string>> = {
   'ansible-playbook': 'ansible-core',
   time: 'time',
   python3: 'python3',
-  strace: 'strace', // counts the processes a host runs (bench/processes.ts)
 };
 
 /** The README's prerequisites, not Debian packages of this list: Node.js 20+ and npm. */
