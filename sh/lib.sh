@@ -156,19 +156,26 @@ _link() {
   return 0
 }
 
-# _line PATH STATE CREATE STAGE REGEXP LINE: the edit itself runs on the host (awk, POSIX
-# ERE), so it is right even when an earlier step of this apply created or changed PATH.
+# _line PATH STATE CREATE STAGE REGEXP LINE [MODE]: the edit itself runs on the host (awk,
+# POSIX ERE), so it is right even when an earlier step of this apply created or changed
+# PATH. A changed file gets MODE when one is given.
 _line() {
+  _umask_for "$7"
   if [ ! -e "$1" ]; then
     [ "$2" = absent ] && return 0
     [ "$3" = 1 ] || { _err "$1 does not exist (set create: true to create it)"; return 1; }
     _jsave "$1" || return 1
-    if ! printf '%s\n' "$6" > "$4" || ! mv -f -- "$4" "$1"; then rm -f -- "$4"; return 1; fi
+    if [ -n "$7" ]; then umask "$_um"; fi
+    printf '%s\n' "$6" > "$4"
+    _rc=$?
+    umask 022
+    if [ "$_rc" -ne 0 ] || ! _line_mode "$4" "$7" || ! mv -f -- "$4" "$1"; then rm -f -- "$4"; return 1; fi
     _changed; return 0
   fi
-  # The edited copy is born 0600 (umask builtin, no subshell), then takes the file's mode
-  # and owner in one cp: a secret file's copy is never readable by others.
-  umask 077
+  # The edited copy is born with MODE (or 0600: umask builtin, no subshell), then takes
+  # the file's owner (and mode, when none is given) in one cp: a secret file's copy is
+  # never readable by others.
+  umask "$_um"
   RE="$5" LINE="$6" ST="$2" awk '
     BEGIN { re = ENVIRON["RE"]; l = ENVIRON["LINE"]; st = ENVIRON["ST"] }
     { n++; a[n] = $0; m = (re != "") ? ($0 ~ re) : ($0 == l); hit[n] = m; if (m) last = n; if ($0 == l) exact = 1 }
@@ -181,10 +188,19 @@ _line() {
   umask 022
   [ "$_rc" -eq 0 ] || { rm -f -- "$4"; return 1; }
   if cmp -s -- "$1" "$4"; then rm -f -- "$4"; return 0; fi
-  cp --attributes-only --preserve=mode,ownership -- "$1" "$4" 2>/dev/null
+  if [ -n "$7" ]; then _keep=ownership; else _keep=mode,ownership; fi
+  cp --attributes-only --preserve="$_keep" -- "$1" "$4" 2>/dev/null
+  _line_mode "$4" "$7" || { rm -f -- "$4"; return 1; }
   _jsave "$1" || { rm -f -- "$4"; return 1; }
   mv -f -- "$4" "$1" || { rm -f -- "$4"; return 1; }
   _changed
+}
+
+# _line_mode STAGE MODE: the chmod a MODE needs when the file could not be born with it
+# (_umask_for set _fx).
+_line_mode() {
+  if [ -n "$2" ] && [ -n "$_fx" ]; then chmod "$2" -- "$1" || return 1; fi
+  return 0
 }
 
 # _unit VERB UNIT: systemctl VERB, retried once (after a second) only when systemd could

@@ -102,8 +102,7 @@ export const lineResource: ResourceType<LineSpec> = {
   },
   apply(change, ctx) {
     const s = change.spec as LineSpec;
-    const args = [s.path, s.state ?? 'present', s.create ? '1' : '0', ctx.stagePath(s.path), s.regexp ?? '', s.line ?? ''];
-    const chmod = s.mode ? `\n[ "$_C" = 1 ] && { chmod ${normalizeMode(s.mode)} -- ${quote(s.path)} || return 1; }` : '';
-    return `_line ${quoteAll(args)} || return 1${chmod}`;
+    const args = [s.path, s.state ?? 'present', s.create ? '1' : '0', ctx.stagePath(s.path), s.regexp ?? '', s.line ?? '', s.mode ? normalizeMode(s.mode) : ''];
+    return `_line ${quoteAll(args)} || return 1`;
   },
 };

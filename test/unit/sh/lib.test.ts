@@ -240,6 +240,19 @@ describe('_line', () => {
     expect(leftovers()).toEqual([]);
   });
 
+  it('gives a created or edited file its MODE when one is given', () => {
+    const withMode = (m: string, re: string, text: string) => `${line('present', '1', re, text)} ${m}`;
+    expect(runFragment(withMode('640', '^A=', 'A=1')).changed).toBe(true);
+    expect(mode(p('e'))).toBe('640');
+    if (isRoot) chownSync(p('e'), 65534, 65534);
+    expect(runFragment(withMode('604', '^B=', 'B=1')).changed).toBe(true);
+    expect(mode(p('e'))).toBe('604');
+    if (isRoot) expect([statSync(p('e')).uid, statSync(p('e')).gid]).toEqual([65534, 65534]);
+    expect(runFragment(withMode('755', '^C=', 'C=1')).changed).toBe(true);
+    expect(mode(p('e'))).toBe('755');
+    expect(readFileSync(p('e'), 'utf8')).toBe('A=1\nB=1\nC=1\n');
+  });
+
   it('keeps the edited file\'s mode and owner, and restores the umask', () => {
     writeFileSync(p('e'), 'A=0\n', { mode: 0o640 });
     if (isRoot) chownSync(p('e'), 65534, 65534);

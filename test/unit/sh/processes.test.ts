@@ -63,5 +63,11 @@ describe('processes per changed step', () => {
     writeFileSync(path.join(dir, 'e'), 'A=0\n');
     const args = [path.join(dir, 'e'), 'present', '0', path.join(dir, '.provision-n.e'), '^B=', 'B=1'];
     expect(processes(`_line ${args.map(quote).join(' ')}`)).toEqual(['awk', 'cmp', 'cp', 'mv']);
+    expect(processes(`_line ${[...args.slice(0, 4), '^C=', 'C=1', '640'].map(quote).join(' ')}`)).toEqual(['awk', 'cmp', 'cp', 'mv']);
+  });
+
+  it('a file created by a line with its mode: one mv', () => {
+    const args = [path.join(dir, 'new'), 'present', '1', path.join(dir, '.provision-n.new'), '^B=', 'B=1', '644'];
+    expect(processes(`_line ${args.map(quote).join(' ')}`)).toEqual(['mv']);
   });
 });
