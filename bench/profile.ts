@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { Fixture, SshEndpoint } from './fixture.js';
 import { measure, median } from './measure.js';
 import { CLI, DIST, cleanEnv, runFloor } from './tools.js';
+import { hostProcesses, type HostProcesses } from './processes.js';
 
 /** The probe script of one host, built by the same snapshot of dist/ the CLI runs. */
 async function probeOf(inventoryFile: string): Promise<string> {
@@ -37,6 +38,8 @@ export interface Profile {
   probeScriptBytes: number;
   /** Self time of one check by module, ms, largest first. */
   cpuByModule: { module: string; ms: number }[];
+  /** Processes one host runs: its probe, and its first apply per changed step. */
+  processes: HostProcesses;
   lines: string[];
 }
 
@@ -120,6 +123,7 @@ export async function profileProvision(fx: Fixture, ssh: SshEndpoint, work: stri
   if (prof.code !== 0) throw new Error(`profile: profiled check failed: ${prof.stderr.slice(0, 500)}`);
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   const modules = file ? cpuByModule(path.join(profDir, file)) : [];
+  const processes = await hostProcesses(fx.provisionInventory);
 
   const s = (x: number) => `${x.toFixed(3)} s`;
   const lines = [
@@ -131,6 +135,7 @@ export async function profileProvision(fx: Fixture, ssh: SshEndpoint, work: stri
     `  provision check, whole                       ${s(checkS)} (controller CPU ${checkCpuS.toFixed(2)} s)`,
     `  controller CPU by module (one profiled check, self time; (idle) = waiting on the network):`,
     ...modules.slice(0, 12).map((m) => `    ${m.module.padEnd(36)} ${String(m.ms).padStart(6)} ms`),
+    ...processes.lines,
   ];
-  return { n, nodeStartupS, validateS, floorS, localProbeS, checkS, checkCpuS, probeScriptBytes: script.length, cpuByModule: modules.slice(0, 25), lines };
+  return { n, nodeStartupS, validateS, floorS, localProbeS, checkS, checkCpuS, probeScriptBytes: script.length, cpuByModule: modules.slice(0, 25), processes, lines };
 }

@@ -25,6 +25,9 @@ export function snapshotDist(): void {
   cpSync(src, DIST, { recursive: true });
   // The CLI reads its version from the package.json above dist/.
   cpSync(path.join(REPO, 'package.json'), path.join(DIST, '..', 'package.json'));
+  // The remote sh library is read from sh/ beside dist/ (src/resources/sh-lib.ts).
+  rmSync(path.join(DIST, '..', 'sh'), { recursive: true, force: true });
+  cpSync(path.join(REPO, 'sh'), path.join(DIST, '..', 'sh'), { recursive: true });
 }
 
 export type Tool = 'provision' | 'ansible';

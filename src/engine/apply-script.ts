@@ -20,7 +20,7 @@
  */
 import path from 'node:path';
 import { markerVar, SCRIPT_ENV } from '../resources/facts/index.js';
-import { SH_LIB } from '../resources/sh-lib.js';
+import { SH_LIB, shLibrary } from '../resources/sh-lib.js';
 import { joinSh, rawSh, sh, shVar, type Sh } from '../resources/sh.js';
 import { encodeHandlerName } from '../resources/facts/pending.js';
 import type { Change, ManagedFile, ScriptContext } from '../resources/types.js';
@@ -36,104 +36,18 @@ function viewPath(dir: string, nonce: string): string {
   return path.posix.join(path.posix.dirname(dir), `.provision-${nonce}.view-${path.posix.basename(dir)}`);
 }
 
-const RUN_LIB = String.raw`
-_run() {
-  _C=0 _N=0
-  if [ -e "$_T/stop" ]; then _STOPPED=1; printf '%s stopped %s\n' "$_M" "$1"; return 1; fi
-  printf '%s begin %s\n' "$_M" "$1" || _LOST=1
-  [ -z "$_LOST" ] || return 1
-  _s </dev/null >"$_T/o" 2>&1 9>&-
-  _rc=$?
-  if [ "$_rc" -ne 0 ]; then
-    _FAILED=1
-    printf '%s failed %s %s\n' "$_M" "$1" "$_rc"; base64 -w0 < "$_T/o"; printf '\n'
-    return 1
-  fi
-  if [ "$_C" = 1 ]; then printf '%s changed %s\n' "$_M" "$1"; else printf '%s ok %s\n' "$_M" "$1"; fi
-}
-_runh() {
-  _C=0
-  _h </dev/null >"$_T/o" 2>&1 9>&-
-  _rc=$?
-  if [ "$_rc" -ne 0 ]; then
-    _FAILED=1
-    printf '%s hfailed %s %s\n' "$_M" "$1" "$_rc"; base64 -w0 < "$_T/o"; printf '\n'
-  elif [ "$_C" = 1 ]; then
-    printf '%s hchanged %s\n' "$_M" "$1"
-  else
-    printf '%s hok %s\n' "$_M" "$1"
-  fi
-  return "$_rc"
-}
-`;
+/** The step and handler runners (sh/run.sh). */
+const RUN_LIB = shLibrary('run');
 
 /**
- * The lock. The lock file holds one line: the controller's holder text plus this shell's
+ * The lock (sh/lock.sh). The lock file holds one line: the controller's holder text plus this shell's
  * `remote_pid`, its start time (so a reused pid is not mistaken for it) and `session`, the
  * pid of the nearest sshd ancestor (the SSH session; its parent when there is none).
  * A holder is live while that process still runs and its session still exists; otherwise
  * it is stale: a run whose controller went away while a step was running. Only builtins
  * and /proc reads on the normal path.
  */
-const LOCK_LIB = String.raw`
-_pstat() {
-  read -r _st < "/proc/$1/stat" 2>/dev/null || return 1
-  _st=${"$"}{_st##*) }
-  set -- $_st
-  _pz=$1; _pp=$2; _pg=$3; _ps=${"$"}{20}
-}
-_session() {
-  _p=$1; _first=
-  while _pstat "$_p" && [ "$_pp" -gt 1 ]; do
-    [ -n "$_first" ] || _first=$_pp
-    _c=; read -r _c < "/proc/$_pp/comm" 2>/dev/null
-    if [ "$_c" = sshd ]; then _sess=$_pp; return 0; fi
-    _p=$_pp
-  done
-  _sess=${"$"}{_first:-0}
-}
-_kv() {
-  case " $2 " in *" $1="*) _x=${"$"}{2##* $1=}; _x=${"$"}{_x##$1=}; _x=${"$"}{_x%% *}; printf '%s' "$_x" ;; esac
-}
-# _lockstate TEXT: "live" or "stale: why".
-_lockstate() {
-  _hp=$(_kv remote_pid "$1"); _hs=$(_kv remote_start "$1"); _hq=$(_kv session "$1")
-  if [ -z "$_hp" ]; then echo "stale: the holder recorded no apply process"; return; fi
-  if ! _pstat "$_hp"; then echo "stale: its apply process $_hp is gone"; return; fi
-  if [ "$_ps" != "$_hs" ]; then echo "stale: pid $_hp is no longer the apply that took the lock"; return; fi
-  # A session that has exited but is not yet reaped (a zombie) is gone too.
-  if [ -n "$_hq" ] && [ "$_hq" != 0 ] && ! { _pstat "$_hq" && [ "$_pz" != Z ]; }; then
-    echo "stale: its controller is gone (SSH session $_hq ended; apply process $_hp still running)"; return
-  fi
-  echo live
-}
-# _breaklock FILE HOLDER: stop every process that holds FILE open (this shell excepted),
-# then take it. TERM first, with time to run the holder's EXIT trap (it removes what it
-# staged); KILL only if it has not let go after $_GRACE s, and then this shell runs the
-# cleanup script the holder left in its work dir (recorded as work= in its holder line).
-_breaklock() {
-  _lf=$(readlink -f -- "$1") || return 1
-  _pat=$(printf '%s' "$_lf" | sed 's/[][*?\\]/\\&/g')
-  _pstat $$; _mypg=$_pg
-  _hold=$(find /proc/[0-9]*/fd -maxdepth 1 -lname "$_pat" 2>/dev/null 9>&- | sed 's#^/proc/\([0-9]*\)/.*#\1#' | sort -u 9>&-)
-  for _sig in TERM KILL; do
-    for _h in $_hold; do
-      [ "$_h" = $$ ] && continue
-      if _pstat "$_h" && [ "$_pg" -gt 1 ] && [ "$_pg" != "$_mypg" ]; then kill -s $_sig -- "-$_pg" 2>/dev/null; else kill -s $_sig "$_h" 2>/dev/null; fi
-    done
-    if [ $_sig = TERM ]; then _wait=$_GRACE; else _wait=5; fi
-    if flock -w $_wait 9; then
-      printf '%s brokeby %s\n' "$_M" "$_sig"
-      _w=$(_kv work "$2")
-      case $_w in
-        /tmp/.provision-*) if [ -f "$_w/cleanup" ] && [ -O "$_w/cleanup" ] && [ ! -L "$_w" ]; then sh "$_w/cleanup" "$_w" </dev/null >/dev/null 2>&1 9>&-; fi ;;
-      esac
-      return 0
-    fi
-  done
-  return 1
-}
-`;
+const LOCK_LIB = shLibrary('lock');
 
 /** The sh library of the apply script: shell text as written, checked by its own tests. */
 const LIBS = [rawSh(SH_LIB, 'the sh library'), rawSh(RUN_LIB, 'the apply sh library'), rawSh(LOCK_LIB, 'the lock sh library'), rawSh(JOURNAL_LIB, 'the journal sh library')];
@@ -250,7 +164,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   const record = pendingDir(job.lockFile);
   const mark = (n: string) => `${record}/${encodeHandlerName(n)}`;
   const notified = (s: (typeof ordered)[number]) =>
-    joinSh([sh`mkdir -p -- ${record}`, ...s.notify.map((n) => sh`${handlerVar(handlerIndex(n))}=1; : > ${mark(n)}`)], sh`; `);
+    joinSh([sh`[ -d ${record} ] || mkdir -p -- ${record}`, ...s.notify.map((n) => sh`${handlerVar(handlerIndex(n))}=1; : > ${mark(n)}`)], sh`; `);
   const live = liveWiring(changes);
   const handlerIndex = (n: string) => {
     let i = handlerNames.indexOf(n);
@@ -291,7 +205,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
   const rmStages = [...new Set(allStages)];
   const rmViews = [...new Set(allViews)];
   // Run with the work dir as $1 (from the EXIT trap, or by a breaker of this run's lock).
-  const cleanup = sh`rm -rf -- "$1" ${rmViews}\nrm -f -- ${rmStages.length ? rmStages : sh`/dev/null/none`}`;
+  const cleanup = sh`rm -rf -- "$1" ${rmViews} ${rmStages}`;
   parts.push(
     sh`_T=$(mktemp -d /tmp/.provision-${nonce}.XXXXXX) || exit 70`,
     // A function, not a trap string: the quoted paths may themselves contain quotes. The
@@ -301,7 +215,7 @@ export function buildApplyScript(job: HostJob, changes: Change[], nonce: string,
     sh`printf '%s\\n' ${cleanup.text} > "$_T/cleanup"`,
     sh`trap _cleanup EXIT`,
     sh`trap 'exit 130' INT HUP TERM`,
-    sh`mkdir -p -- ${path.posix.dirname(job.lockFile)} 2>/dev/null`,
+    sh`[ -d ${path.posix.dirname(job.lockFile)} ] || mkdir -p -- ${path.posix.dirname(job.lockFile)} 2>/dev/null`,
     sh`exec 9>>${job.lockFile} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,
     sh`if ! flock -n 9; then`,
     sh`  _held=; read -r _held < ${job.lockFile} 2>/dev/null; _state=$(_lockstate "$_held" 9>&-)`,

@@ -138,7 +138,7 @@ function validateCommand(command: string, stage: string): Sh {
 
 /**
  * The guarded fragment that installs (or stages) a managed file. It ends with
- * `|| return 1` on the `_put` line (before the heredoc body), so more sh can be appended.
+ * `|| return 1` on the `_put` line (before a heredoc body, if any), so more sh can be appended.
  */
 /** Content this large travels as a raw payload, not as base64 inside the script. */
 export const RAW_PAYLOAD_MIN = 64 * 1024;
@@ -155,20 +155,28 @@ export function putFileFragment(f: ManagedFile, ctx: ScriptContext, opts: { raw?
   const stage = ctx.stagePath(f.dest);
   // An argument of _put, which runs it (with eval): quoted once more as a word here.
   const validate = f.validate ? validateCommand(f.validate, stage).text : '';
-  const args = [
-    f.dest,
-    f.mode ? normalizeMode(f.mode) : '',
-    f.owner ?? '',
-    f.group ?? '',
-    sha256(f.content),
-    f.backup ? '1' : '0',
-    validate,
-    stage,
-    ctx.validateSet ? '1' : '0',
-  ];
+  const args = [f.dest, sha256(f.content), stage];
+  if (f.mode) args.push(`mode=${normalizeMode(f.mode)}`);
+  if (f.owner) args.push(`owner=${f.owner}`);
+  if (f.group) args.push(`group=${f.group}`);
+  if (f.backup) args.push('backup');
+  if (validate) args.push(`validate=${validate}`);
+  if (ctx.validateSet) args.push('stage-only');
   const file = opts.raw || f.content.length >= RAW_PAYLOAD_MIN ? ctx.payload?.(f.content) : undefined;
   if (file !== undefined) return sh`_put ${args} raw < ${file} || return 1`;
+  const text = shellText(f.content);
+  if (text !== null) return sh`_put ${args} ${`text=${text}`} || return 1`;
   return sh`_put ${args} ${heredoc(f.content, ctx.nonce, sh` || return 1`)}`;
+}
+
+/**
+ * The content as a shell word's text when the sh builtin printf can write it exactly (no
+ * process on the host): UTF-8 without NUL, below the raw-payload size. Else null: base64.
+ */
+function shellText(data: Buffer): string | null {
+  if (data.length >= RAW_PAYLOAD_MIN || data.includes(0)) return null;
+  const text = data.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(data) ? text : null;
 }
 
 /**

@@ -102,8 +102,7 @@ export const lineResource: ResourceType<LineSpec> = {
   },
   apply(change, ctx) {
     const s = change.spec;
-    const args = [s.path, s.state ?? 'present', s.create ? '1' : '0', ctx.stagePath(s.path), s.regexp ?? '', s.line ?? ''];
-    const chmod = s.mode ? sh`\n[ "$_C" = 1 ] && { chmod ${normalizeMode(s.mode)} -- ${s.path} || return 1; }` : sh``;
-    return sh`_line ${args} || return 1${chmod}`;
+    const args = [s.path, s.state ?? 'present', s.create ? '1' : '0', ctx.stagePath(s.path), s.regexp ?? '', s.line ?? '', s.mode ? normalizeMode(s.mode) : ''];
+    return sh`_line ${args} || return 1`;
   },
 };

@@ -32,6 +32,8 @@ export const CONTROLLER_COMMANDS: Readonly<Record<string, string>> = {
   'ssh-agent': 'openssh-client',
   'ssh-keygen': 'openssh-client',
   sshd: 'openssh-server',
+  shellcheck: 'shellcheck', // checks the remote sh library (sh/*.sh) in test/unit/sh/
+  strace: 'strace', // counts the processes a host runs per step (test/unit/sh/processes.test.ts, bench/processes.ts)
   sudo: 'sudo',
   visudo: 'sudo',
   'systemd-nspawn': 'systemd-container',

@@ -160,7 +160,15 @@ export const isInstalledExecutable = (name: string): boolean => BIN_DIRS.some((d
 /** Commands in src's shell text (probe and apply scripts) that name an installed executable. */
 export function scriptCommandUses(dirs: readonly string[], known: (name: string) => boolean): CommandUse[] {
   const uses: CommandUse[] = [];
-  for (const file of dirs.flatMap((d) => (d.endsWith('.ts') ? [d] : tsFiles(d)))) {
+  for (const file of dirs.filter((d) => d.endsWith('.sh'))) {
+    // The remote sh library (sh/*.sh): every line is shell text.
+    readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
+      for (const command of shellCommandWords(text.replace(/(^|\s)#.*$/, ''), { backtickIsShell: false })) {
+        if (known(command) || isInstalledExecutable(command)) uses.push({ command, at: `${file}:${i + 1}` });
+      }
+    });
+  }
+  for (const file of dirs.filter((d) => !d.endsWith('.sh')).flatMap((d) => (d.endsWith('.ts') ? [d] : tsFiles(d)))) {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node): void => {
       const text = literalText(node);

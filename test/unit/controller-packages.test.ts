@@ -6,7 +6,7 @@
  * and line that runs it, so the next missing package is caught at review.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -39,6 +39,8 @@ function baseSystemCommands(): Set<string> {
 
 const BASE = baseSystemCommands();
 const DECLARED = { ...CONTROLLER_COMMANDS, ...BENCH_COMMANDS };
+/** The probe and apply scripts' sources: src's generators and the remote sh library (sh/*.sh). */
+const SCRIPT_SOURCES = ['src/resources', 'src/engine', 'src/transport/remote-exec.ts', ...readdirSync('sh').filter((f) => f.endsWith('.sh')).map((f) => `sh/${f}`)];
 
 /** A command from the base system, possibly through an alternative (awk -> mawk). */
 function isBase(command: string): boolean {
@@ -89,7 +91,7 @@ describe('controller packages: the declared list covers every command run on thi
   });
 
   it('every command in the probe and apply scripts (run in a local sh by the unit tests) is declared', () => {
-    const uses = scriptCommandUses(['src/resources', 'src/engine', 'src/transport/remote-exec.ts'], (c) => c in DECLARED);
+    const uses = scriptCommandUses(SCRIPT_SOURCES, (c) => c in DECLARED);
     expect(uses.map((u) => u.command)).toContain('getfacl');
     expect(undeclared(uses, CONTROLLER_COMMANDS)).toEqual([]);
   });
@@ -98,7 +100,7 @@ describe('controller packages: the declared list covers every command run on thi
     const used = new Set(
       [
         ...controllerCommandUses(['test', 'bench']),
-        ...scriptCommandUses(['src/resources', 'src/engine', 'src/transport/remote-exec.ts'], (c) => c in DECLARED),
+        ...scriptCommandUses(SCRIPT_SOURCES, (c) => c in DECLARED),
       ].map((u) => u.command),
     );
     expect(Object.keys(DECLARED).filter((c) => !used.has(c))).toEqual([]);
