@@ -12,6 +12,7 @@ import type { Connection } from '../transport/connection.js';
 import { buildApplyScript, pendingDir } from './apply-script.js';
 import { parseApplyOutput } from './apply-output.js';
 import { loadPendingChanges, loadPendingRequests, withLoadPending } from './load-pending.js';
+import { okReasons } from './ok-reasons.js';
 import type { HandlerOutcome, HostJob, HostResult, Reporter, RunOptions, StepOutcome } from './types.js';
 import { unstage } from './unstage.js';
 
@@ -61,7 +62,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       conn = await job.connect();
     } catch (e) {
       const msg = e instanceof ProvisionError ? e.shortMessage : (e as Error).message;
-      return result({ status: 'unreachable', steps: [], handlers: [], error: msg });
+      return result({ status: 'unreachable', steps: [], handlers: [], error: msg, ...errorDetail(e) });
     }
     if (opts.signal?.aborted) return result({ status: 'interrupted', steps: [], handlers: [], error: 'interrupted before the probe: nothing was changed' });
 
@@ -77,19 +78,22 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     if (refused) return result({ status: 'failed', steps: [], handlers: [], error: refused });
     let changes: Change[];
     let pending: string[];
+    let reasons: Map<number, string>;
     try {
       const facts = parseProbe(plan, probe.stdout, nonce);
       changes = diffAll(job, facts, opts.withContent);
       pending = (facts.pending.get(pendingDir(job.lockFile)) ?? []).filter((n) => job.handlers.has(n));
+      reasons = okReasons(job, facts, changes);
     } catch (e) {
       const why = firstLine(probe.stderr) || (e as Error).message;
-      return result({ status: 'failed', steps: [], handlers: [], error: `probe failed (exit ${probe.exitCode}): ${why}` });
+      const detail = [probe.stderr.trim(), (e as Error).message].filter(Boolean).join('\n');
+      return result({ status: 'failed', steps: [], handlers: [], error: `probe failed (exit ${probe.exitCode}): ${why}`, detail });
     }
-    reporter.hostPlan(job.name, changes, job.steps, pending);
+    reporter.hostPlan(job.name, changes, job.steps, pending, reasons);
     const byStep = new Map(changes.map((c) => [c.step, c]));
     const outcomes: StepOutcome[] = job.steps.map((s) => {
       const change = byStep.get(s.index);
-      return change ? { index: s.index, name: s.name, status: 'pending', change } : { index: s.index, name: s.name, status: 'ok' };
+      return change ? { index: s.index, name: s.name, status: 'pending', change } : { index: s.index, name: s.name, status: 'ok', reason: reasons.get(s.index) ?? 'in sync' };
     });
     if (opts.mode === 'check') {
       return result({ status: changes.length || pending.length ? 'drift' : 'in-sync', steps: outcomes, handlers: [], pendingHandlers: pending });
@@ -143,6 +147,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
         const o = byIndex.get(ev.index);
         if (!o) continue;
         o.status = ev.type === 'failed' ? 'failed' : ev.type === 'changed' ? 'changed' : 'ok';
+        if (ev.type === 'ok') o.reason = 'nothing left to do when it ran (its own re-check on the host)';
         if (ev.type === 'failed') o.error = unstage((ev.output ?? '').trim(), nonce) || `exit code ${ev.rc}`;
         reporter.stepDone(job.name, o);
       }
@@ -188,7 +193,7 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       const cut = parsed.running !== null ? job.steps.find((s) => s.index === parsed.running) : undefined;
       const where = cut ? `during step "${cut.name}"` : parsed.started ? 'between steps' : 'before the apply started';
       const why = res.connectionLost ? 'connection lost' : opts.signal?.aborted ? 'interrupted' : `apply script ended early (exit ${res.exitCode ?? res.signal}: ${firstLine(res.stderr)})`;
-      return withNotes(result({ status: 'failed', steps: outcomes, handlers, error: `${why} ${where}; re-run to converge` }));
+      return withNotes(result({ status: 'failed', steps: outcomes, handlers, error: `${why} ${where}; re-run to converge`, ...(res.stderr.trim() ? { detail: res.stderr.trim() } : {}) }));
     }
     if (failed) return withNotes(result({ status: 'failed', steps: outcomes, handlers, error: `step "${failed.name}" failed: ${firstLine(failed.error ?? '')}` }));
     if (hFailed) return withNotes(result({ status: 'failed', steps: outcomes, handlers, error: `handler "${hFailed.name}" failed: ${firstLine(hFailed.error ?? '')}` }));
@@ -201,10 +206,16 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
     const anyChanged = outcomes.some((o) => o.status === 'changed') || handlers.some((h) => h.status === 'changed');
     return withNotes(result({ status: anyChanged ? 'changed' : 'ok', steps: outcomes, handlers }));
   } catch (e) {
-    return result({ status: 'failed', steps: [], handlers: [], error: (e as Error).message });
+    const msg = e instanceof ProvisionError ? e.shortMessage : (e as Error).message;
+    return result({ status: 'failed', steps: [], handlers: [], error: msg, ...errorDetail(e) });
   } finally {
     await conn?.close().catch(() => {});
   }
+}
+
+/** The long form of an error (ProvisionError.detail: the tool's own message), when it has one. */
+function errorDetail(e: unknown): { detail?: string } {
+  return e instanceof ProvisionError && e.detail ? { detail: e.detail } : {};
 }
 
 /** The lock message: the holder's line, and whether (and how) it can be cleared. */

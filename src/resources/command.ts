@@ -41,6 +41,7 @@ export const commandResource: ResourceType<CommandSpec> = {
     if (s.unless) out.push({ kind: 'shell', id: guardId(s), script: s.unless });
     return out;
   },
+  okReason: (s, facts) => (s.creates && facts.stat.get(s.creates) ? `\`creates\` ${s.creates} exists` : '`unless` command succeeded'),
   diff(s, facts, ctx) {
     if (s.creates && facts.stat.get(s.creates)) return null;
     if (s.unless && facts.shell.get(guardId(s))?.exitCode === 0) return null;

@@ -108,6 +108,11 @@ export interface ResourceType<S = any> {
   facts(spec: S): FactRequest[];
   /** Desired vs observed. Pure. Null when in sync. */
   diff(spec: S, facts: Facts, ctx: DiffContext): Change | null;
+  /**
+   * When `diff` returned null: why there is nothing to do, one line ("`creates` /x exists").
+   * Pure. Without it the engine describes the facts the step asked for (facts/describe.ts).
+   */
+  okReason?(spec: S, facts: Facts): string;
   /** The guarded sh fragment that converges the host. Pure. */
   apply(change: Change, ctx: ScriptContext): string;
   /**
