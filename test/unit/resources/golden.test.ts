@@ -9,8 +9,11 @@
  * Facts in YAML, by kind (src/resources/facts/types.ts): `stat: { PATH: {type, mode,
  * owner, group, size, target} | null }`, `sha256: { PATH: HEX | {of: TEXT} | null }`
  * (`of`: the hash of TEXT), `content: { PATH: TEXT | null }`, `package`, `unit`,
- * `passwd`, `group`, `acl`, `shell: { ID: {exitCode} }`, `aptListsAge: SECONDS | null`.
- * Controller inputs for `prepare`: `templates: { SRC: RENDERED }`, `files: { SRC: TEXT }`.
+ * `passwd`, `group`, `acl`, `shell: { ID: {exitCode} }`, `aptListsAge: SECONDS | null`,
+ * `haproxy: { SOCKET: {servers_state: TEXT, backends: TEXT} | null }` (the admin socket's
+ * answers to `show servers state` and `show backend`, as recorded; null: it does not answer).
+ * Controller inputs for `prepare`: `templates: { SRC: RENDERED }`, `files: { SRC: TEXT }`,
+ * `downloads: { URL: TEXT }`.
  *
  * Update mode: when generated shell changes on purpose, run
  *   UPDATE_GOLDEN=1 npx vitest run test/unit/resources/golden.test.ts
@@ -26,6 +29,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { describeInSync } from '../../../src/resources/facts/describe.js';
 import { emptyFacts, type Facts } from '../../../src/resources/facts/types.js';
+import { parseBackendList, parseServerState } from '../../../src/resources/haproxy/server-state.js';
 import { REGISTRY } from '../../../src/resources/registry.js';
 import type { Change, PrepareContext, ResourceType } from '../../../src/resources/types.js';
 import { sctx } from './facts-fixture.js';
@@ -47,6 +51,7 @@ export function factsFromYaml(raw: Record<string, unknown> = {}): Facts {
     if (!(map instanceof Map)) throw new Error(`unknown fact kind \`${kind}\``);
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
       if (kind === 'content') map.set(key, v === null ? null : Buffer.from(v as string, 'utf8'));
+      else if (kind === 'haproxy' && v) map.set(key, { servers: parseServerState((v as Record<string, string>).servers_state!), backends: parseBackendList((v as Record<string, string>).backends!) });
       else if (kind === 'sha256' && v && typeof v === 'object') map.set(key, createHash('sha256').update((v as { of: string }).of).digest('hex'));
       else map.set(key, v);
     }
@@ -54,7 +59,7 @@ export function factsFromYaml(raw: Record<string, unknown> = {}): Facts {
   return f;
 }
 
-function prepareContext(c: { templates?: Record<string, string>; files?: Record<string, string> }): PrepareContext {
+function prepareContext(c: { templates?: Record<string, string>; files?: Record<string, string>; downloads?: Record<string, string> }): PrepareContext {
   const missing = (what: string, name: string): never => {
     throw new Error(`the case names ${what} \`${name}\` that it does not give`);
   };
@@ -63,7 +68,7 @@ function prepareContext(c: { templates?: Record<string, string>; files?: Record<
     vars: {},
     renderTemplate: async (src) => c.templates?.[src] ?? missing('template', src),
     readSourceFile: async (src) => Buffer.from(c.files?.[src] ?? missing('file', src), 'utf8'),
-    download: async (url) => missing('download', url),
+    download: async (url) => Buffer.from(c.downloads?.[url] ?? missing('download', url), 'utf8'),
     containsSecret: () => false,
   };
 }
