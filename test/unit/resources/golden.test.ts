@@ -4,7 +4,9 @@
  * `facts`, and what the step must make of them: `change` (action, reason, attrs) or `ok`
  * (the reason it has nothing to do). `<case>.sh` beside it is the exact apply fragment
  * for that change (cases in sync have none). The fragment runs with the fixed script
- * context of facts-fixture.ts (nonce `n0nce`, content inline as base64).
+ * context of facts-fixture.ts (nonce `n0nce`, content inline as base64). A case with
+ * `handler: true` and no facts pins the fragment the step runs as a notified handler
+ * (`ResourceType.handler`); its YAML holds no `change`/`ok`.
  *
  * Facts in YAML, by kind (src/resources/facts/types.ts): `stat: { PATH: {type, mode,
  * owner, group, size, target} | null }`, `sha256: { PATH: HEX | {of: TEXT} | null }`
@@ -81,9 +83,13 @@ interface Outcome {
 
 async function evaluate(type: ResourceType, c: Record<string, any>): Promise<Outcome> {
   const spec = type.schema.parse(c.spec);
-  const problem = type.check?.(spec) ?? null;
+  const problem = c.handler ? null : (type.check?.(spec) ?? null);
   if (problem) throw new Error(`the case's spec is refused: ${problem}`);
   const prepared = type.prepare ? await type.prepare(spec, prepareContext(c)) : spec;
+  if (c.handler) {
+    if (!type.handler) throw new Error(`${type.kind} steps cannot be handlers`);
+    return { change: null, ok: null, script: `${type.handler(prepared, sctx)}\n` };
+  }
   const facts = factsFromYaml(c.facts);
   const change = type.diff(prepared, facts, { step: 0, withContent: Boolean(c.with_content) });
   if (!change) return { change: null, ok: type.okReason?.(prepared, facts) ?? describeInSync(type.facts(prepared), facts), script: null };
@@ -95,7 +101,7 @@ function update(file: string, shFile: string, got: Outcome): void {
   doc.delete('change');
   doc.delete('ok');
   if (got.change) doc.set('change', got.change);
-  else doc.set('ok', got.ok);
+  else if (got.ok !== null) doc.set('ok', got.ok);
   writeFileSync(file, doc.toString({ lineWidth: 0 }));
   if (got.script !== null) writeFileSync(shFile, got.script);
   else rmSync(shFile, { force: true });
