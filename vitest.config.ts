@@ -22,7 +22,10 @@ export default defineConfig({
     maxWorkers: 2,
     fileParallelism: true,
     projects: [
-      { extends: true, test: { name: 'unit', include: [UNIT], globalSetup: ['test/setup/controller-packages.ts'] } },
+      // No module isolation between unit files: each worker imports src/ once instead of once
+      // per file (CPU 30 s -> 12 s for the tier). Unit tests keep no global state: fake
+      // timers are restored after each test, nothing is mocked at module level.
+      { extends: true, test: { name: 'unit', include: [UNIT], isolate: false, globalSetup: ['test/setup/controller-packages.ts'] } },
       { extends: true, test: { name: 'root', include: [ROOT], globalSetup: ['test/setup/controller-packages.ts'] } },
       { extends: true, test: { name: 'system', include: ['test/**/*.test.ts'], exclude: [UNIT, ROOT, '**/node_modules/**'], globalSetup: ['test/global-setup.ts'] } },
     ],
