@@ -102,7 +102,7 @@ export async function run(inventoryFile: string, opts: RunCommandOptions, mode: 
     if (mode === 'check' && results.some((r) => r.status === 'drift')) return { code: 2, ...done };
     return { code: 0, ...done };
   } catch (e) {
-    return { code: printError(e, redactor) };
+    return { code: printError(e, redactor, Boolean(opts.verbose)) };
   }
 }
 

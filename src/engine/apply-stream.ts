@@ -83,6 +83,7 @@ function eventSink(a: ApplyStream, handlers: HandlerOutcome[]): (ev: ApplyEvent)
     const o = a.byIndex.get(ev.index);
     if (!o) return;
     o.status = ev.type === 'failed' ? 'failed' : ev.type === 'changed' ? 'changed' : 'ok';
+    if (ev.type === 'ok') o.reason = 'nothing left to do when it ran (its own re-check on the host)';
     if (ev.type === 'failed') o.error = unstage((ev.output ?? '').trim(), a.nonce) || `exit code ${ev.rc}`;
     a.reporter.stepDone(a.job.name, o);
   };

@@ -47,7 +47,7 @@ function ranVerdict(a: Applied): Outcome {
   for (const o of outcomes) if (o.status === 'pending') o.status = 'skipped';
   const failed = outcomes.find((o) => o.status === 'failed');
   const hFailed = handlers.find((h) => h.status === 'failed');
-  if (!parsed.done) return { status: 'failed', steps: outcomes, handlers, error: cutShort(a) };
+  if (!parsed.done) return { status: 'failed', steps: outcomes, handlers, error: cutShort(a), ...(a.res.stderr.trim() ? { detail: a.res.stderr.trim() } : {}) };
   if (failed) return { status: 'failed', steps: outcomes, handlers, error: `step "${failed.name}" failed: ${firstLine(failed.error ?? '')}` };
   if (hFailed) return { status: 'failed', steps: outcomes, handlers, error: `handler "${hFailed.name}" failed: ${firstLine(hFailed.error ?? '')}` };
   if (parsed.stopped !== null) {

@@ -14,6 +14,7 @@ import { streamApply } from './apply-stream.js';
 import { applyVerdict, firstLine, type Outcome } from './apply-verdict.js';
 import { loadPendingChanges, loadPendingRequests, withLoadPending } from './load-pending.js';
 import { markLive } from './live-changes.js';
+import { okReasons } from './ok-reasons.js';
 import type { HostJob, HostResult, Reporter, RunOptions, StepOutcome } from './types.js';
 
 export { brokeNote, lockMessage } from './apply-verdict.js';
@@ -69,16 +70,22 @@ export async function runHost(job: HostJob, opts: RunOptions, reporter: Reporter
       conn = await job.connect();
     } catch (e) {
       const msg = e instanceof ProvisionError ? e.shortMessage : (e as Error).message;
-      return finish(run, { status: 'unreachable', steps: [], handlers: [], error: msg });
+      return finish(run, { status: 'unreachable', steps: [], handlers: [], error: msg, ...errorDetail(e) });
     }
     if (opts.signal?.aborted) return finish(run, { status: 'interrupted', steps: [], handlers: [], error: 'interrupted before the probe: nothing was changed' });
     const probed = await probeHost(run, conn);
     return finish(run, 'status' in probed ? probed : await planAndApply(run, conn, probed));
   } catch (e) {
-    return finish(run, { status: 'failed', steps: [], handlers: [], error: (e as Error).message });
+    const msg = e instanceof ProvisionError ? e.shortMessage : (e as Error).message;
+    return finish(run, { status: 'failed', steps: [], handlers: [], error: msg, ...errorDetail(e) });
   } finally {
     await conn?.close().catch(() => {});
   }
+}
+
+/** The long form of an error (ProvisionError.detail: the tool's own message), when it has one. */
+function errorDetail(e: unknown): { detail?: string } {
+  return e instanceof ProvisionError && e.detail ? { detail: e.detail } : {};
 }
 
 /** What the probe found: the changes to make and the handlers an earlier run left pending. */
@@ -87,6 +94,8 @@ interface Probed {
   stdout: string;
   changes: Change[];
   pending: string[];
+  /** Why each step without a change is in sync (--verbose, --json). */
+  reasons: Map<number, string>;
 }
 
 /** The probe phase: ONE exec, parsed and diffed; an outcome when the host stops here. */
@@ -106,22 +115,23 @@ async function probeHost(run: HostRun, conn: Connection): Promise<Probed | Outco
     const facts = parseProbe(plan, probe.stdout, nonce);
     const changes = diffAll(job, facts, opts.withContent);
     const pending = (facts.pending.get(pendingDir(job.lockFile)) ?? []).filter((n) => job.handlers.has(n));
-    return { nonce, stdout: probe.stdout, changes, pending };
+    return { nonce, stdout: probe.stdout, changes, pending, reasons: okReasons(job, facts, changes) };
   } catch (e) {
     const why = firstLine(probe.stderr) || (e as Error).message;
-    return { status: 'failed', steps: [], handlers: [], error: `probe failed (exit ${probe.exitCode}): ${why}` };
+    const detail = [probe.stderr.trim(), (e as Error).message].filter(Boolean).join('\n');
+    return { status: 'failed', steps: [], handlers: [], error: `probe failed (exit ${probe.exitCode}): ${why}`, detail };
   }
 }
 
 /** The plan reported; check stops here, apply goes on when there is something to do. */
 async function planAndApply(run: HostRun, conn: Connection, probed: Probed): Promise<Outcome> {
   const { job, opts } = run;
-  const { changes, pending } = probed;
-  run.reporter.hostPlan(job.name, changes, job.steps, pending);
+  const { changes, pending, reasons } = probed;
+  run.reporter.hostPlan(job.name, changes, job.steps, pending, reasons);
   const byStep = new Map(changes.map((c) => [c.step, c]));
   const outcomes: StepOutcome[] = job.steps.map((s) => {
     const change = byStep.get(s.index);
-    return change ? { index: s.index, name: s.name, status: 'pending', change } : { index: s.index, name: s.name, status: 'ok' };
+    return change ? { index: s.index, name: s.name, status: 'pending', change } : { index: s.index, name: s.name, status: 'ok', reason: reasons.get(s.index) ?? 'in sync' };
   });
   if (opts.mode === 'check') {
     return { status: changes.length || pending.length ? 'drift' : 'in-sync', steps: outcomes, handlers: [], pendingHandlers: pending };

@@ -76,6 +76,8 @@ export interface StepOutcome {
   change?: Change;
   /** Failure text: the step's own stderr/stdout (e.g. HAProxy's error). */
   error?: string;
+  /** Status `ok`: why there was nothing to do ("in sync: /etc/x: file, mode 0644, ..."). */
+  reason?: string;
 }
 
 export interface HandlerOutcome {
@@ -104,6 +106,8 @@ export interface HostResult {
   handlers: HandlerOutcome[];
   /** One line: why the host failed (or was interrupted). */
   error?: string;
+  /** The long form of `error` (the underlying tool's message, stderr), for --verbose and --json. */
+  detail?: string;
   /** Things the operator should know even on success (a stale lock that was broken). */
   notes?: string[];
   /** Handlers an earlier apply notified but never completed (check reports them as drift). */
@@ -135,9 +139,9 @@ export interface Reporter {
   hostPhase(host: string, phase: 'connect' | 'probe' | 'apply'): void;
   /**
    * The diff result (check, or before apply); `pendingHandlers` are handlers an earlier
-   * apply notified but never completed.
+   * apply notified but never completed; `okReasons` says why each unchanged step is in sync.
    */
-  hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers?: string[]): void;
+  hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers?: string[], okReasons?: ReadonlyMap<number, string>): void;
   /** A step began on the host (live displays show what is running). */
   stepStart?(host: string, outcome: StepOutcome): void;
   stepDone(host: string, outcome: StepOutcome): void;

@@ -15,6 +15,7 @@ export function jsonReport(results: HostResult[], mode: Mode, redactor: Redactor
       host: r.host,
       status: r.status,
       error: r.error ?? null,
+      error_detail: r.detail ?? null,
       notes: r.notes ?? [],
       pending_handlers: r.pendingHandlers ?? [],
       seconds: r.durationMs / 1000,
@@ -24,6 +25,7 @@ export function jsonReport(results: HostResult[], mode: Mode, redactor: Redactor
         name: s.name,
         status: s.status,
         error: s.error ?? null,
+        reason: s.reason ?? null,
         change: s.change
           ? {
               id: s.change.id,

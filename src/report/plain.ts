@@ -14,7 +14,10 @@ export interface ReporterOptions {
   redactor: Redactor;
   showDiff: boolean;
   color: boolean;
-  /** `--verbose`: every phase with its time since the host started, and unchanged steps too. */
+  /**
+   * `--verbose`: every phase with its time since the host started, unchanged steps too with
+   * why they are in sync, and errors' long form.
+   */
   verbose?: boolean;
   write?: (text: string) => void;
 }
@@ -42,11 +45,14 @@ export class PlainReporter implements Reporter {
       this.line(host, `${this.at(host)}${what}`);
     } else if (phase === 'apply') this.line(host, 'applying');
   }
-  hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers: string[] = []): void {
+  hostPlan(host: string, changes: Change[], steps: ResolvedStep[], pendingHandlers: string[] = [], okReasons?: ReadonlyMap<number, string>): void {
     if (this.opts.verbose) {
       const changed = new Set(changes.map((c) => c.step));
       this.line(host, `${this.at(host)}planned: ${changes.length} of ${steps.length} steps differ`);
-      for (const s of steps) if (!changed.has(s.index)) this.line(host, `ok ${s.name} (${s.where})`);
+      for (const s of steps) {
+        const why = okReasons?.get(s.index);
+        if (!changed.has(s.index)) this.line(host, `ok ${s.name} (${s.where})${why ? `: ${why}` : ''}`);
+      }
     }
     for (const l of planLines(host, changes, steps, pendingHandlers, this.opts)) this.write(`${l}\n`);
   }
@@ -66,6 +72,7 @@ export class PlainReporter implements Reporter {
   hostDone(r: HostResult): void {
     if (this.opts.verbose) this.line(r.host, `${this.at(r.host)}${r.execs} exec${r.execs === 1 ? '' : 's'} on one SSH connection`);
     this.line(r.host, `${r.status}${r.error ? `: ${r.error}` : ''} (${(r.durationMs / 1000).toFixed(1)} s)`);
+    if (this.opts.verbose && r.detail) this.write(this.opts.redactor.redact(r.detail.replace(/^/gm, '    ')) + '\n');
   }
   batchStart(unit: string | null, batch: number, batches: number, hosts: string[]): void {
     this.write(`rollout${unit ? ` ${unit}` : ''}: batch ${batch}/${batches}: ${hosts.join(', ')}\n`);

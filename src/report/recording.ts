@@ -5,7 +5,7 @@ import type { HandlerOutcome, HostResult, Mode, Reporter, StepOutcome } from '..
 export type RecordedEvent =
   | { event: 'hostStart'; host: string }
   | { event: 'hostPhase'; host: string; phase: string }
-  | { event: 'hostPlan'; host: string; changes: Change[]; pendingHandlers: string[] }
+  | { event: 'hostPlan'; host: string; changes: Change[]; pendingHandlers: string[]; okReasons: Record<number, string> }
   | { event: 'stepStart'; host: string; index: number }
   | { event: 'stepDone'; host: string; outcome: StepOutcome }
   | { event: 'handlerDone'; host: string; outcome: HandlerOutcome }
@@ -20,8 +20,8 @@ export class RecordingReporter implements Reporter {
   hostPhase(host: string, phase: string): void {
     this.events.push({ event: 'hostPhase', host, phase });
   }
-  hostPlan(host: string, changes: Change[], _steps?: unknown, pendingHandlers: string[] = []): void {
-    this.events.push({ event: 'hostPlan', host, changes, pendingHandlers });
+  hostPlan(host: string, changes: Change[], _steps?: unknown, pendingHandlers: string[] = [], okReasons?: ReadonlyMap<number, string>): void {
+    this.events.push({ event: 'hostPlan', host, changes, pendingHandlers, okReasons: Object.fromEntries(okReasons ?? []) });
   }
   stepStart(host: string, outcome: StepOutcome): void {
     this.events.push({ event: 'stepStart', host, index: outcome.index });

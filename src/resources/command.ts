@@ -50,6 +50,7 @@ export const commandResource: ResourceType<CommandSpec> = {
     if (s.unless) out.push({ kind: 'shell', id: guardId(s), script: userGuard(s.unless) });
     return out;
   },
+  okReason: (s, facts) => (s.creates && facts.stat.get(s.creates) ? `\`creates\` ${s.creates} exists` : '`unless` command succeeded'),
   diff(s, facts, ctx) {
     if (s.creates && facts.stat.get(s.creates)) return null;
     if (s.unless && facts.shell.get(guardId(s))?.exitCode === 0) return null;

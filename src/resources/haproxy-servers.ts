@@ -134,6 +134,7 @@ export const haproxyServersResource: ResourceType<HaproxyServersSpec, HaproxySer
   // Reload and restart pending come from `show proc` (exact, and a failed HAProxy reload
   // leaves the unit active): the generic systemd comparison stays out of the way.
   loadWatched: (s) => (s.master_socket ? [s.unit] : []),
+  okReason: (s, facts) => `${facts.haproxy.get(s.socket) ? 'HAProxy runs the declared servers' : 'HAProxy does not answer'}; no line of ${s.state_file} contradicts them`,
   facts: (s) => [
     { kind: 'haproxy', path: s.socket },
     { kind: 'content', path: s.state_file },

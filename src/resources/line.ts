@@ -75,6 +75,10 @@ export const lineResource: ResourceType<LineSpec> = {
     { kind: 'stat', path: s.path },
     { kind: 'content', path: s.path },
   ],
+  okReason(s, facts) {
+    if (!facts.stat.get(s.path)) return `${s.path} does not exist`;
+    return s.state === 'absent' ? `no line of ${s.path} matches` : `${s.path} already has the line`;
+  },
   diff(s, facts, ctx) {
     const st = facts.stat.get(s.path) ?? null;
     const base = { step: ctx.step, kind: 'line', id: `line ${s.path}` };

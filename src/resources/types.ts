@@ -143,6 +143,11 @@ export interface ResourceType<S = any, C = S, D = unknown> {
   facts(spec: S): FactRequest[];
   /** Desired vs observed. Pure. Null when in sync. */
   diff(spec: S, facts: Facts, ctx: DiffContext): Change<C, D> | null;
+  /**
+   * When `diff` returned null: why there is nothing to do, one line ("`creates` /x exists").
+   * Pure. Without it the engine describes the facts the step asked for (facts/describe.ts).
+   */
+  okReason?(spec: S, facts: Facts): string;
   /** The guarded sh fragment that converges the host. Pure. */
   apply(change: Change<C, D>, ctx: ScriptContext): Sh;
   /**

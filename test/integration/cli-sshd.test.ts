@@ -143,9 +143,37 @@ describe('provision over a real sshd', () => {
     const phases = lines.map((l) => /^web-1: \[\+\d+\.\d\d s\] (starting|connecting|probing|planned)/.exec(l)?.[1]).filter(Boolean);
     expect(phases).toEqual(['starting', 'connecting', 'probing', 'planned']);
     expect(r.stdout).toMatch(/^web-1: \[\+[\d.]+ s\] planned: 0 of \d+ steps differ$/m);
-    expect(r.stdout).toMatch(/^web-1: ok app config \(\S*playbooks\/site\.yaml:3\)$/m);
+    // Each unchanged step says why it is in sync, from what the probe saw.
+    expect(r.stdout).toMatch(/^web-1: ok app config \(\S*playbooks\/site\.yaml:3\): in sync: \S+\/etc\/app\.conf: file, mode 0640, root:root; content matches$/m);
+    expect(r.stdout).toMatch(/^web-1: ok legacy config shipped by "a package" \(\S*site\.yaml:8\): `creates` \S+\/etc\/legacy\.ini exists$/m);
     expect(r.stdout).toMatch(/^web-1: \[\+[\d.]+ s\] 1 exec on one SSH connection$/m);
     expect(r.stdout).toMatch(/^web-1: in-sync \(/m);
+  });
+
+  it('--json says why each unchanged step is in sync; an unreachable host\'s long form is in --verbose and --json', async () => {
+    const json = path.join(dir, 'reasons.json');
+    const r = await runCli(['check', inventory, '--limit', 'web-1', '--json', json]);
+    expect(r.code, r.output).toBe(0);
+    const steps = JSON.parse(await readFile(json, 'utf8')).hosts[0].steps as { name: string; status: string; reason: string | null }[];
+    expect(steps.every((st) => st.status === 'ok' && typeof st.reason === 'string' && st.reason.length > 0)).toBe(true);
+    expect(steps.find((st) => st.name === 'app config')?.reason).toBe(`in sync: ${root('web-1')}/etc/app.conf: file, mode 0640, root:root; content matches`);
+
+    // A port nobody listens on: refused; the short line names it, the long form is ssh2's own.
+    const closed = http.createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((done) => closed.close(done));
+    const refused = path.join(dir, 'inventory', 'refused.yaml');
+    await writeFile(refused, (await readFile(inventory, 'utf8')).replace(`port: ${fx.port}`, `port: ${port}`));
+    const u = await runCli(['check', refused, '--limit', 'web-1', '--verbose', '--json', json]);
+    expect(u.code, u.output).toBe(1);
+    expect(u.stdout).toMatch(new RegExp(`^web-1: unreachable: cannot connect to .*connection refused.*\\n    connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`, 'm'));
+    const host = JSON.parse(await readFile(json, 'utf8')).hosts[0];
+    expect(host.status).toBe('unreachable');
+    expect(host.error).toMatch(/connection refused/);
+    expect(host.error_detail).toBe(`connect ECONNREFUSED 127.0.0.1:${port}`);
+    const quiet = await runCli(['check', refused, '--limit', 'web-1']);
+    expect(quiet.output).not.toContain('ECONNREFUSED');
   });
 
   it('check finds drift with a diff (exit 2), apply repairs it, check is clean again', async () => {

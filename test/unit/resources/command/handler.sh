@@ -1,0 +1,3 @@
+( consul reload
+) || return $?
+_changed

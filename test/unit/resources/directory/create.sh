@@ -1,0 +1,1 @@
+_dir /srv/data 750 consul ''

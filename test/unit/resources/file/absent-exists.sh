@@ -1,0 +1,1 @@
+_absent /etc/app/old.conf
