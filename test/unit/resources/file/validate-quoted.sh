@@ -1,4 +1,2 @@
-_put '/etc/app/it'\''s here.cfg' '' '' '' 73cb3858a687a8494ca3323053016282f3dad39d42cf62ca4e79dda2aac7d9ac 0 'check --config '\''/etc/app/.provision-n0nce.it'\''\'\'''\''s here.cfg'\''' '/etc/app/.provision-n0nce.it'\''s here.cfg' 0 <<'_P_n0nce' || return 1
-eAo=
-_P_n0nce
-
+_put '/etc/app/it'\''s here.cfg' 73cb3858a687a8494ca3323053016282f3dad39d42cf62ca4e79dda2aac7d9ac '/etc/app/.provision-n0nce.it'\''s here.cfg' 'validate=check --config '\''/etc/app/.provision-n0nce.it'\''\'\'''\''s here.cfg'\''' 'text=x
+' || return 1
