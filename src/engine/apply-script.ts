@@ -139,125 +139,189 @@ export interface ApplyScriptOptions {
   guard?: Sh | undefined;
 }
 
-export function buildApplyScript(job: HostJob, changes: Change[], nonce: string, opts: ApplyScriptOptions): ApplyScript {
-  const holder = opts.holder;
-  const byStep = new Map(changes.map((c) => [c.step, c]));
-  const ordered = job.steps.filter((s) => byStep.has(s.index));
-  const setMembers = new Map<string, number[]>();
-  for (const s of ordered) {
-    if (s.validateSet) setMembers.set(s.validateSet, [...(setMembers.get(s.validateSet) ?? []), s.index]);
-  }
-  const allStages: string[] = [];
-  const allViews: string[] = [];
-  const parts: Sh[] = [SCRIPT_ENV, sh`umask 022`, markerVar(nonce), sh`_FAILED= _STOPPED= _LOST=`, sh`trap '_LOST=1' PIPE`, ...LIBS];
+/**
+ * The script's parts in the order they are built: the steps' fragments first (pure), so
+ * the cleanup trap knows every temp path; then the lock preamble, the bodies, the
+ * deferred live notifications and the handlers.
+ */
+class ApplyScriptBuild {
+  readonly byStep: Map<number, Change>;
+  readonly ordered: ResolvedStep[];
+  readonly setMembers = new Map<string, number[]>();
+  readonly allStages: string[] = [];
+  readonly allViews: string[] = [];
+  /** Large and binary contents: streamed after the script, read into the work dir at the
+   * start (under the lock), and installed from there by the steps' _put. */
+  readonly payloads: Buffer[] = [];
+  readonly handlerNames: string[] = [];
+  /** A notified handler is recorded on the host at once and forgotten only when it has
+   * succeeded: a run cut or interrupted before its handlers, or a failed handler, leaves
+   * the record, and the next run (whose probe sees the files in sync) still runs it. */
+  readonly record: string;
+  readonly live: ReturnType<typeof liveWiring>;
 
-  // Step fragments first (pure), so the trap below knows every temp path.
-  const bodies: Sh[] = [];
-  // Large and binary contents: streamed after the script, read into the work dir at the
-  // start (under the lock), and installed from there by the steps' _put.
-  const payloads: Buffer[] = [];
-  const payload = opts.payloads ? (content: Buffer) => sh`"$_T/p${payloads.push(content) - 1}"` : undefined;
-  const handlerNames: string[] = [];
-  // A notified handler is recorded on the host at once and forgotten only when it has
-  // succeeded: a run cut or interrupted before its handlers, or a failed handler, leaves
-  // the record, and the next run (whose probe sees the files in sync) still runs it.
-  const record = pendingDir(job.lockFile);
-  const mark = (n: string) => `${record}/${encodeHandlerName(n)}`;
-  const notified = (s: (typeof ordered)[number]) =>
-    joinSh([sh`[ -d ${record} ] || mkdir -p -- ${record}`, ...s.notify.map((n) => sh`${handlerVar(handlerIndex(n))}=1; : > ${mark(n)}`)], sh`; `);
-  const live = liveWiring(changes);
-  const handlerIndex = (n: string) => {
-    let i = handlerNames.indexOf(n);
-    if (i < 0) i = handlerNames.push(n) - 1;
+  constructor(
+    readonly job: HostJob,
+    changes: Change[],
+    readonly nonce: string,
+    readonly opts: ApplyScriptOptions,
+  ) {
+    this.byStep = new Map(changes.map((c) => [c.step, c]));
+    this.ordered = job.steps.filter((s) => this.byStep.has(s.index));
+    for (const s of this.ordered) {
+      if (s.validateSet) this.setMembers.set(s.validateSet, [...(this.setMembers.get(s.validateSet) ?? []), s.index]);
+    }
+    this.record = pendingDir(job.lockFile);
+    this.live = liveWiring(changes);
+  }
+
+  mark(n: string): string {
+    return `${this.record}/${encodeHandlerName(n)}`;
+  }
+
+  handlerIndex(n: string): number {
+    let i = this.handlerNames.indexOf(n);
+    if (i < 0) i = this.handlerNames.push(n) - 1;
     return i;
-  };
-  for (const s of ordered) {
-    const change = byStep.get(s.index)!;
+  }
+
+  notified(s: ResolvedStep): Sh {
+    return joinSh([sh`[ -d ${this.record} ] || mkdir -p -- ${this.record}`, ...s.notify.map((n) => sh`${handlerVar(this.handlerIndex(n))}=1; : > ${this.mark(n)}`)], sh`; `);
+  }
+
+  private context(s: ResolvedStep): ScriptContext {
     const ctx: ScriptContext = {
-      nonce,
+      nonce: this.nonce,
       stagePath: (d) => {
-        const p = stagePath(d, nonce);
-        allStages.push(p);
+        const p = stagePath(d, this.nonce);
+        this.allStages.push(p);
         return p;
       },
       validateSet: s.validateSet,
     };
-    if (payload) ctx.payload = payload;
-    const liveStep = live.liveSteps.get(s.index);
+    if (this.opts.payloads) ctx.payload = (content: Buffer) => sh`"$_T/p${this.payloads.push(content) - 1}"`;
+    const liveStep = this.live.liveSteps.get(s.index);
     if (liveStep) ctx.liveFiles = liveStep.files;
-    let body = s.type.apply(change, ctx);
-    if (s.validateSet) {
-      const members = setMembers.get(s.validateSet)!;
-      if (members[members.length - 1] === s.index) {
-        const set = job.validateSets.get(s.validateSet)!;
-        const files = members.map((i) => memberFile(ordered.find((m) => m.index === i)!, byStep.get(i)!)).filter((m): m is ManagedFile => m !== null);
-        for (const p of Object.values(set.paths)) allViews.push(viewPath(p, nonce));
-        body = sh`${body}\n_rc=$?; [ "$_rc" -eq 0 ] || return "$_rc"\n${setCommit(set, files, nonce)}`;
-      }
-    }
-    // _N: set by _changed, not by _changed_live (a runtime change needs no handler).
-    // A file change applied live by a later step: notified only if that step does not succeed live.
-    const deferred = live.deferred.get(s.index);
-    const notify = deferred ? sh`\n${deferred}` : s.notify.length ? sh`\n[ "$_N" = 1 ] && { ${notified(s)}; }` : sh``;
-    const after = liveStep ? sh`; _xr=$?${notify}\n${liveStep.after}` : notify;
-    bodies.push(sh`if [ -z "$_FAILED$_STOPPED$_LOST" ]; then\n_s() {\n${body}\n}\n_run ${s.index}${after}\nfi`);
+    return ctx;
   }
-  const rmStages = [...new Set(allStages)];
-  const rmViews = [...new Set(allViews)];
-  // Run with the work dir as $1 (from the EXIT trap, or by a breaker of this run's lock).
-  const cleanup = sh`rm -rf -- "$1" ${rmViews} ${rmStages}`;
-  parts.push(
-    sh`_T=$(mktemp -d /tmp/.provision-${nonce}.XXXXXX) || exit 70`,
-    // A function, not a trap string: the quoted paths may themselves contain quotes. The
-    // same commands are left in the work dir for a \`--break-lock\` that must KILL this shell.
-    sh`_cleanup() {\nset -- "$_T"\n${cleanup}\n}`,
-    // printf is a builtin: no process spent on every apply for a file rarely needed.
-    sh`printf '%s\\n' ${cleanup.text} > "$_T/cleanup"`,
-    sh`trap _cleanup EXIT`,
-    sh`trap 'exit 130' INT HUP TERM`,
-    sh`[ -d ${path.posix.dirname(job.lockFile)} ] || mkdir -p -- ${path.posix.dirname(job.lockFile)} 2>/dev/null`,
-    sh`exec 9>>${job.lockFile} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,
-    sh`if ! flock -n 9; then`,
-    sh`  _held=; read -r _held < ${job.lockFile} 2>/dev/null; _state=$(_lockstate "$_held" 9>&-)`,
-    opts.breakLock
-      ? sh`  case $_state in stale*) printf '%s broke %s\\n' "$_M" "$_held"; _GRACE=${Math.max(1, Math.round(opts.breakLockGraceS ?? 30))}; _breaklock ${job.lockFile} "$_held" || { printf '%s lockerror\\n' "$_M"; exit 75; } ;; *) false ;; esac ||`
-      : sh`  false ||`,
-    sh`  { printf '%s locked\\n%s\\n%s lockend %s\\n' "$_M" "$_held" "$_M" "$_state"; exit 75; }`,
-    sh`fi`,
-    // This shell's start time, read before _session walks (and re-reads) its ancestors.
-    sh`_pstat $$; _mystart=$_ps; _session $$`,
-    sh`printf '%s remote_pid=%s remote_start=%s session=%s work=%s\\n' ${holder} $$ "$_mystart" "$_sess" "$_T" > ${job.lockFile}`,
-    sh`printf '%s start %s\\n' "$_M" "$_T"`,
+
+  /** A step's fragment, with its validation set's commit when it is the set's last member. */
+  private fragment(s: ResolvedStep): Sh {
+    const body = s.type.apply(this.byStep.get(s.index)!, this.context(s));
+    if (!s.validateSet) return body;
+    const members = this.setMembers.get(s.validateSet)!;
+    if (members[members.length - 1] !== s.index) return body;
+    const set = this.job.validateSets.get(s.validateSet)!;
+    const files = members.map((i) => memberFile(this.ordered.find((m) => m.index === i)!, this.byStep.get(i)!)).filter((m): m is ManagedFile => m !== null);
+    for (const p of Object.values(set.paths)) this.allViews.push(viewPath(p, this.nonce));
+    return sh`${body}\n_rc=$?; [ "$_rc" -eq 0 ] || return "$_rc"\n${setCommit(set, files, this.nonce)}`;
+  }
+
+  /** Each step guarded by the run's failure flags, then its notification. */
+  stepBodies(): Sh[] {
+    return this.ordered.map((s) => {
+      const body = this.fragment(s);
+      const liveStep = this.live.liveSteps.get(s.index);
+      // _N: set by _changed, not by _changed_live (a runtime change needs no handler).
+      // A file change applied live by a later step: notified only if that step does not succeed live.
+      const deferred = this.live.deferred.get(s.index);
+      const notify = deferred ? sh`\n${deferred}` : s.notify.length ? sh`\n[ "$_N" = 1 ] && { ${this.notified(s)}; }` : sh``;
+      const after = liveStep ? sh`; _xr=$?${notify}\n${liveStep.after}` : notify;
+      return sh`if [ -z "$_FAILED$_STOPPED$_LOST" ]; then\n_s() {\n${body}\n}\n_run ${s.index}${after}\nfi`;
+    });
+  }
+
+  /** The work dir, its cleanup trap, the lock (or its refusal) and the holder line. */
+  preamble(): Sh[] {
+    const { job, opts, nonce } = this;
+    // Run with the work dir as $1 (from the EXIT trap, or by a breaker of this run's lock).
+    const cleanup = sh`rm -rf -- "$1" ${[...new Set(this.allViews)]} ${[...new Set(this.allStages)]}`;
+    return [
+      sh`_T=$(mktemp -d /tmp/.provision-${nonce}.XXXXXX) || exit 70`,
+      // A function, not a trap string: the quoted paths may themselves contain quotes. The
+      // same commands are left in the work dir for a \`--break-lock\` that must KILL this shell.
+      sh`_cleanup() {\nset -- "$_T"\n${cleanup}\n}`,
+      // printf is a builtin: no process spent on every apply for a file rarely needed.
+      sh`printf '%s\\n' ${cleanup.text} > "$_T/cleanup"`,
+      sh`trap _cleanup EXIT`,
+      sh`trap 'exit 130' INT HUP TERM`,
+      sh`[ -d ${path.posix.dirname(job.lockFile)} ] || mkdir -p -- ${path.posix.dirname(job.lockFile)} 2>/dev/null`,
+      sh`exec 9>>${job.lockFile} || { printf '%s lockerror\\n' "$_M"; exit 75; }`,
+      sh`if ! flock -n 9; then`,
+      sh`  _held=; read -r _held < ${job.lockFile} 2>/dev/null; _state=$(_lockstate "$_held" 9>&-)`,
+      opts.breakLock
+        ? sh`  case $_state in stale*) printf '%s broke %s\\n' "$_M" "$_held"; _GRACE=${Math.max(1, Math.round(opts.breakLockGraceS ?? 30))}; _breaklock ${job.lockFile} "$_held" || { printf '%s lockerror\\n' "$_M"; exit 75; } ;; *) false ;; esac ||`
+        : sh`  false ||`,
+      sh`  { printf '%s locked\\n%s\\n%s lockend %s\\n' "$_M" "$_held" "$_M" "$_state"; exit 75; }`,
+      sh`fi`,
+      // This shell's start time, read before _session walks (and re-reads) its ancestors.
+      sh`_pstat $$; _mystart=$_ps; _session $$`,
+      sh`printf '%s remote_pid=%s remote_start=%s session=%s work=%s\\n' ${opts.holder} $$ "$_mystart" "$_sess" "$_T" > ${job.lockFile}`,
+      sh`printf '%s start %s\\n' "$_M" "$_T"`,
+    ];
+  }
+
+  /** fd 3 holds the payloads (FRAMED_SHELL); a short read means the stream was cut. */
+  payloadReader(): Sh[] {
+    if (!this.payloads.length) return [];
+    return [
+      sh`_payload() { head -c "$2" <&3 > "$_T/p$1" && [ "$(wc -c < "$_T/p$1")" -eq "$2" ]; }`,
+      sh`${joinSh(this.payloads.map((p, i) => sh`_payload ${i} ${p.length}`), sh` && `)} || { _err 'the file contents sent after the script arrived incomplete; nothing was changed'; exit 70; }`,
+      sh`exec 3<&-`,
+    ];
+  }
+
+  /** Live file changes whose live step did not take them: their handlers are notified now. */
+  deferredNotifications(): Sh[] {
+    return this.live.remaining.flatMap((i) => {
+      const s = this.ordered.find((o) => o.index === i)!;
+      return s.notify.length ? [sh`[ "$${liveFlag(i)}" = 1 ] && { ${this.notified(s)}; }`] : [];
+    });
+  }
+
+  /**
+   * Handlers run once each, in the order the playbooks define them (as in Ansible), not
+   * in notification order: a `restart` defined before a `reload` of the same unit wins.
+   */
+  handlerRuns(): Sh[] {
+    const defined = [...this.job.handlers.keys()];
+    const runOrder = [...this.handlerNames].sort((a, b) => defined.indexOf(a) - defined.indexOf(b));
+    return runOrder.map((name) => {
+      const i = this.handlerNames.indexOf(name);
+      const h = this.job.handlers.get(name)!;
+      const frag = h.type.handler!(h.spec, { nonce: this.nonce, stagePath: (d) => stagePath(d, this.nonce) });
+      return sh`if [ "$${handlerVar(i)}" = 1 ]; then\n_h() {\n${frag}\n}\n_runh ${i} && rm -f -- ${this.mark(name)}\nfi`;
+    });
+  }
+}
+
+export function buildApplyScript(job: HostJob, changes: Change[], nonce: string, opts: ApplyScriptOptions): ApplyScript {
+  const b = new ApplyScriptBuild(job, changes, nonce, opts);
+  const bodies = b.stepBodies();
+  const pending = (opts.pending ?? []).filter((n) => job.handlers.has(n)).map((n) => sh`${handlerVar(b.handlerIndex(n))}=1`);
+  const deferred = b.deferredNotifications();
+  const parts: Sh[] = [
+    SCRIPT_ENV,
+    sh`umask 022`,
+    markerVar(nonce),
+    sh`_FAILED= _STOPPED= _LOST=`,
+    sh`trap '_LOST=1' PIPE`,
+    ...LIBS,
+    ...b.preamble(),
     // What this run replaces is recorded beside the lock, for an automatic restore.
     ...(opts.guard ? [opts.guard] : []),
-    journalStart(job.lockFile, holder),
-    ...(payloads.length
-      ? [
-          // fd 3 holds the payloads (FRAMED_SHELL); a short read means the stream was cut.
-          sh`_payload() { head -c "$2" <&3 > "$_T/p$1" && [ "$(wc -c < "$_T/p$1")" -eq "$2" ]; }`,
-          sh`${joinSh(payloads.map((p, i) => sh`_payload ${i} ${p.length}`), sh` && `)} || { _err 'the file contents sent after the script arrived incomplete; nothing was changed'; exit 70; }`,
-          sh`exec 3<&-`,
-        ]
-      : []),
-    ...(opts.pending ?? []).filter((n) => job.handlers.has(n)).map((n) => sh`${handlerVar(handlerIndex(n))}=1`),
+    journalStart(job.lockFile, opts.holder),
+    ...b.payloadReader(),
+    ...pending,
     ...bodies,
-  );
-  for (const i of live.remaining) {
-    const s = ordered.find((o) => o.index === i)!;
-    if (s.notify.length) parts.push(sh`[ "$${liveFlag(i)}" = 1 ] && { ${notified(s)}; }`);
-  }
-  // Handlers run once each, in the order the playbooks define them (as in Ansible), not
-  // in notification order: a `restart` defined before a `reload` of the same unit wins.
-  const defined = [...job.handlers.keys()];
-  const runOrder = [...handlerNames].sort((a, b) => defined.indexOf(a) - defined.indexOf(b));
-  runOrder.forEach((name) => {
-    const i = handlerNames.indexOf(name);
-    const h = job.handlers.get(name)!;
-    const frag = h.type.handler!(h.spec, { nonce, stagePath: (d) => stagePath(d, nonce) });
-    parts.push(sh`if [ "$${handlerVar(i)}" = 1 ]; then\n_h() {\n${frag}\n}\n_runh ${i} && rm -f -- ${mark(name)}\nfi`);
-  });
-  parts.push(sh`_daemon_reload || _FAILED=1`, sh`: > ${job.lockFile}`, sh`printf '%s done\\n' "$_M"`, sh`[ -z "$_FAILED$_STOPPED$_LOST" ]`);
+    ...deferred,
+    ...b.handlerRuns(),
+    sh`_daemon_reload || _FAILED=1`,
+    sh`: > ${job.lockFile}`,
+    sh`printf '%s done\\n' "$_M"`,
+    sh`[ -z "$_FAILED$_STOPPED$_LOST" ]`,
+  ];
   // One brace group: sh parses all of it before running any of it, so a script cut short
   // in transit (the session dropped while it was still arriving) runs nothing at all.
-  return { script: sh`{\n${joinSh(parts)}\n}\n`, steps: ordered.map((s) => s.index), handlers: handlerNames, setMembers, payloads };
+  return { script: sh`{\n${joinSh(parts)}\n}\n`, steps: b.ordered.map((s) => s.index), handlers: b.handlerNames, setMembers: b.setMembers, payloads: b.payloads };
 }
