@@ -14,7 +14,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BACKENDS, BENCH_ROOT, DIRS, FILES, HANDLER, HANDLER_CMD, LINES, MODE_OWNER, TEMPLATES, templateSources, type SshEndpoint } from './fixture.js';
+import { BACKENDS, BENCH_ROOT, LB_STATE, templateSources, type DesiredState, type SshEndpoint } from './fixture.js';
 
 export interface PyinfraFixture {
   dir: string;
@@ -51,7 +51,14 @@ for d in S["modeOwner"]:
         name="mode/owner " + d["path"], path=P(d["path"]), mode=d["mode"], user=d["owner"], group=d["group"]
     )
 for f in S["files"]:
-    files.put(name="file " + f["path"], src=io.BytesIO(f["content"].encode()), dest=P(f["path"]), mode=f["mode"])
+    files.put(
+        name="file " + f["path"],
+        src=io.BytesIO(f["content"].encode()),
+        dest=P(f["path"]),
+        mode=f["mode"],
+        user=f.get("owner"),
+        group=f.get("group"),
+    )
 notifying = []
 for t in S["templates"]:
     op = files.template(
@@ -68,11 +75,12 @@ for t in S["templates"]:
 for l in S["lines"]:
     files.line(name="line " + l["path"], path=P(l["path"]), line=l["regexp"], replace=l["line"])
 # pyinfra 3.0b0's any_changed() calls did_change(), a context decorator there: ask _did_change().
-server.shell(
-    name=S["handler"],
-    commands=[S["handlerCmd"].replace("{{ root }}", root)],
-    _if=[lambda: any(op._did_change() for op in notifying)],
-)
+if S.get("handler"):
+    server.shell(
+        name=S["handler"]["name"],
+        commands=[S["handler"]["cmd"].replace("{{ root }}", root)],
+        _if=[lambda: any(op._did_change() for op in notifying)],
+    )
 `;
 
 export function pyinfraInventory(hosts: string[], ssh: SshEndpoint): string {
@@ -100,11 +108,10 @@ export function pyinfraInventory(hosts: string[], ssh: SshEndpoint): string {
   ].join('\n');
 }
 
-export function writePyinfraFixture(work: string, hosts: string[], ssh: SshEndpoint): PyinfraFixture {
+export function writePyinfraFixture(work: string, hosts: string[], ssh: SshEndpoint, state: DesiredState = LB_STATE): PyinfraFixture {
   const dir = path.join(work, 'pyinfra');
   mkdirSync(path.join(dir, 'templates'), { recursive: true });
   for (const [name, text] of Object.entries(templateSources())) writeFileSync(path.join(dir, 'templates', name), trimBlocks(text));
-  const state = { dirs: DIRS, modeOwner: MODE_OWNER, files: FILES, templates: TEMPLATES, lines: LINES, handler: HANDLER, handlerCmd: HANDLER_CMD };
   writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   const deploy = path.join(dir, 'deploy.py');
   writeFileSync(deploy, DEPLOY_PY);

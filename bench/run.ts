@@ -8,6 +8,7 @@
  *   --ansible-runs-at 50=1   Ansible's runs at one N (0: provision and the floor only)
  *   --pyinfra-runs-at 50=1   the same for pyinfra
  *   --tools provision,ansible,pyinfra   (default: all three)
+ *   --fixture lb|sake   lb: 28 steps + 1 handler (default); sake: 4 steps shaped like sake-performance
  *   --quick             --hosts 1,5 --runs 1, no profile
  *   --no-profile        skip the profile of provision at the largest N
  *   --out FILE          JSON results (default bench/results/<date>.json)
@@ -17,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { processTree, startSshd, type SshdFixture } from '../test/support/sshd.js';
 import { compareTools } from './equivalence.js';
-import { STEP_COUNT, writeFixture, type Fixture, type SshEndpoint } from './fixture.js';
+import { STATES, stepCount, writeFixture, type DesiredState, type Fixture, type SshEndpoint } from './fixture.js';
 import { loadAverage, reapedCpuS, type Measured } from './measure.js';
 import { profileProvision, type Profile } from './profile.js';
 import { ensurePyinfra } from './pyinfra.js';
@@ -33,6 +34,7 @@ interface Args {
   /** Ansible's and pyinfra's own runs at one N (default: `runs`). */
   peerRunsAt: Record<'ansible' | 'pyinfra', Map<number, number>>;
   tools: Tool[];
+  state: DesiredState;
   profile: boolean;
   out: string;
 }
@@ -45,7 +47,7 @@ function parseArgs(argv: string[]): Args {
       return n;
     });
   const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '');
-  const a: Args = { hosts: [1, 10, 50], runs: 5, runsAt: new Map(), peerRunsAt: { ansible: new Map(), pyinfra: new Map() }, tools: [...TOOLS], profile: true, out: path.join(REPO, 'bench/results', `${stamp}.json`) };
+  const a: Args = { hosts: [1, 10, 50], runs: 5, runsAt: new Map(), peerRunsAt: { ansible: new Map(), pyinfra: new Map() }, tools: [...TOOLS], state: STATES.lb, profile: true, out: path.join(REPO, 'bench/results', `${stamp}.json`) };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -65,6 +67,10 @@ function parseArgs(argv: string[]): Args {
     } else if (flag === '--tools') {
       a.tools = value().split(',') as Tool[];
       if (!a.tools.length || !a.tools.every((t) => TOOLS.includes(t))) throw new Error(`--tools: some of ${TOOLS.join(',')}`);
+    } else if (flag === '--fixture') {
+      const name = value();
+      if (!(name in STATES)) throw new Error(`--fixture: one of ${Object.keys(STATES).join(', ')}`);
+      a.state = STATES[name as DesiredState['name']];
     } else if (flag === '--quick') {
       a.hosts = [1, 5];
       a.runs = 1;
@@ -134,8 +140,8 @@ function runsOf(args: Args, tool: Tool, n: number, runs: number): number {
  * Before anything is timed: every tool's first apply from an empty root on 2 hosts (not
  * timed), and the trees they leave must be identical (contents, modes, owners).
  */
-async function sameTreeFirst(tools: Tool[], work: string, endpoint: SshEndpoint, cpDir: string, fixtures: Fixture[]): Promise<void> {
-  const fx = writeFixture(path.join(work, 'preflight'), 2, endpoint, cpDir);
+async function sameTreeFirst(tools: Tool[], state: DesiredState, work: string, endpoint: SshEndpoint, cpDir: string, fixtures: Fixture[]): Promise<void> {
+  const fx = writeFixture(path.join(work, 'preflight'), 2, endpoint, cpDir, state);
   fixtures.push(fx);
   const snaps: [string, string][] = [];
   for (const tool of tools) {
@@ -174,12 +180,13 @@ async function main(): Promise<void> {
     log('interrupted: finishing the current command, then cleaning up');
   });
   try {
-    log(`sshd on ${sshd.host}:${sshd.port}; ${STEP_COUNT} steps + 1 handler; tools ${args.tools.join(', ')}; load ${loadAverage()}`);
-    if (args.tools.length > 1) await sameTreeFirst(args.tools, work, endpoint, cpDir, fixtures);
+    const what = `fixture ${args.state.name}: ${stepCount(args.state)} steps${args.state.handler ? ' + 1 handler' : ''}`;
+    log(`sshd on ${sshd.host}:${sshd.port}; ${what}; tools ${args.tools.join(', ')}; load ${loadAverage()}`);
+    if (args.tools.length > 1) await sameTreeFirst(args.tools, args.state, work, endpoint, cpDir, fixtures);
     for (const n of args.hosts) {
       if (interrupted) break;
       sshdLimits[n] = await raiseSshdLimits(sshd, n);
-      const fx = writeFixture(path.join(work, `n${n}`), n, endpoint, cpDir);
+      const fx = writeFixture(path.join(work, `n${n}`), n, endpoint, cpDir, args.state);
       fixtures.push(fx);
       const runs = args.runsAt.get(n) ?? args.runs;
       log(`N=${n}: ${args.tools.map((t) => `${t} ${runsOf(args, t, n, runs)}`).join(', ')} run(s) per case; sshd ${sshdLimits[n]}`);
@@ -226,6 +233,7 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     durationS: round((Date.now() - started.getTime()) / 1000, 0),
     args: {
+      fixture: args.state.name,
       hosts: args.hosts,
       runs: args.runs,
       runsAt: Object.fromEntries(args.runsAt),
@@ -236,7 +244,8 @@ async function main(): Promise<void> {
     machine,
     sshdLimits,
     versions,
-    steps: STEP_COUNT,
+    fixture: args.state.name,
+    steps: stepCount(args.state),
     sameStateAllTools: sameState,
     rows,
     profile,
@@ -246,7 +255,7 @@ async function main(): Promise<void> {
   writeFileSync(args.out, JSON.stringify(result, null, 2) + '\n');
 
   const out: string[] = [];
-  out.push(`provision vs ${args.tools.filter((t) => t !== 'provision').join(' and ') || 'nothing'}: ${STEP_COUNT} steps + 1 handler, N aliases of one loopback sshd, medians of the runs`);
+  out.push(`provision vs ${args.tools.filter((t) => t !== 'provision').join(' and ') || 'nothing'}: fixture ${args.state.name}, ${stepCount(args.state)} steps${args.state.handler ? ' + 1 handler' : ''}, N aliases of one loopback sshd, medians of the runs`);
   out.push(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGB} GB, Linux ${machine.kernel}; load average ${machine.loadAvgAtStart} at start, ${machine.loadAvgAtEnd} at end`);
   out.push(`versions: node ${versions.node}, ${versions.ansible}, ${versions.pyinfra}, ${versions.openssh}`);
   out.push('');

@@ -111,7 +111,8 @@ export function table(rows: Row[], tools: Tool[]): string {
   const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '-' : x.toFixed(d));
   const head = ['case', 'N'];
   for (const t of tools) head.push(`${t} s`, ...(t === 'provision' ? [] : ['x']));
-  head.push('floor s', 'prov/floor', `sessions/host ${tools.map((t) => t[0]).join('|')}`, `peak MB ${tools.map((t) => t[0]).join('|')}`, `cpu s ${tools.map((t) => t[0]).join('|')}`, 'load');
+  const short = tools.map((t) => t.slice(0, 3)).join('|');
+  head.push('floor s', 'prov/floor', `sessions/host ${short}`, `peak MB ${short}`, `cpu s ${short}`, 'load');
   const body = rows.map((r) => {
     const cells = [CASE_NAMES[r.case], String(r.n)];
     for (const t of tools) {
