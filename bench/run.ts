@@ -126,7 +126,7 @@ async function sampleOf(tool: Tool | 'floor', c: Case, hosts: string[], run: num
   if (error) s.error = error;
   log(
     `  ${tool.padEnd(9)} ${c.padEnd(6)} N=${n} run ${run}: ${s.wallS.toFixed(2)} s, ${s.sessions} sessions / ${s.connections} connections, ` +
-      `peak ${s.maxRssMB} MB (tree ${s.treePssMB}), cpu ${s.controllerCpuS} s + remote ${s.remoteCpuS} s${error ? `  FAILED: ${error}` : ''}`,
+      `peak ${s.maxRssMB} MB (tree ${s.treePssMB}), cpu ${s.controllerCpuS} s + remote ${s.remoteCpuS} s, load ${loadAvg}${error ? `  FAILED: ${error}` : ''}`,
   );
   return s;
 }
@@ -173,6 +173,7 @@ async function main(): Promise<void> {
   const equivalence: Record<string, string> = {};
   const sshdLimits: Record<number, string> = {};
   let profile: Profile | undefined;
+  let profileError: string | undefined;
   const endpoint = { host: sshd.host, port: sshd.port, clientKeyPath: sshd.clientKeyPath, knownHostsPath: sshd.knownHostsPath };
   let interrupted = false;
   process.once('SIGINT', () => {
@@ -204,7 +205,13 @@ async function main(): Promise<void> {
       }
       if (args.profile && n === Math.max(...args.hosts) && args.tools.includes('provision') && !interrupted) {
         log(`profile of provision at N=${n}`);
-        profile = await profileProvision(fx, endpoint, work);
+        // A failed profile (e.g. the floor's bare `ssh` timing out at N = 500) must not lose the runs above.
+        try {
+          profile = await profileProvision(fx, endpoint, work);
+        } catch (e) {
+          profileError = e instanceof Error ? e.message : String(e);
+          log(`profile failed, the runs are kept: ${profileError.split('\n').slice(-3).join(' / ')}`);
+        }
       }
     }
   } finally {
@@ -249,6 +256,7 @@ async function main(): Promise<void> {
     sameStateAllTools: sameState,
     rows,
     profile,
+    profileError,
     samples,
   };
   mkdirSync(path.dirname(args.out), { recursive: true });
@@ -267,6 +275,7 @@ async function main(): Promise<void> {
   const failures = samples.filter((s) => !s.ok);
   if (failures.length) out.push(`${failures.length} failed run(s), left out of the medians: see "samples" in the JSON`);
   if (profile) out.push('', ...profile.lines);
+  if (profileError) out.push('', `profile failed (runs kept): ${profileError.split('\n')[0]}`);
   out.push('', `results: ${path.relative(process.cwd(), args.out)}`);
   process.stdout.write(out.join('\n') + '\n');
   if (failures.length || sameState === false) process.exitCode = 1;
