@@ -13,6 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { writePyinfraFixture, type PyinfraFixture } from './fixture-pyinfra.js';
 
 export const BENCH_ROOT = '/srv/bench';
 
@@ -32,6 +33,7 @@ export interface Fixture {
   ansibleInventory: string;
   /** ControlPath of each host's Ansible ControlPersist master. */
   controlPaths: string[];
+  pyinfra: PyinfraFixture;
 }
 
 export function hostNames(n: number): string[] {
@@ -56,6 +58,8 @@ interface PlainFile {
   path: string;
   mode: string;
   content: string;
+  owner?: string;
+  group?: string;
 }
 interface Tpl {
   src: string;
@@ -70,7 +74,7 @@ interface LineEdit {
 }
 
 /** Paths relative to the host root; the root var is prefixed in both tools. */
-const DIRS: Dir[] = [
+export const DIRS: Dir[] = [
   { path: 'etc/haproxy', mode: '0755' },
   { path: 'etc/haproxy/conf.d', mode: '0755' },
   { path: 'etc/haproxy/errors', mode: '0755' },
@@ -82,7 +86,7 @@ const DIRS: Dir[] = [
 ];
 
 /** Parents created (0755 root:root) by the directories above, then changed. */
-const MODE_OWNER: Dir[] = [
+export const MODE_OWNER: Dir[] = [
   { path: 'var/lib/haproxy', mode: '0750', owner: 'root', group: 'nogroup' },
   { path: 'opt/consul', mode: '0750', owner: 'nobody', group: 'nogroup' },
 ];
@@ -90,7 +94,7 @@ const MODE_OWNER: Dir[] = [
 const errorPage = (code: number, text: string) =>
   `HTTP/1.0 ${code} ${text}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>${code} ${text}</h1>\nThe service is unavailable; try again shortly.\n</body></html>\n`;
 
-const FILES: PlainFile[] = [
+export const FILES: PlainFile[] = [
   { path: 'etc/haproxy/errors/502.http', mode: '0644', content: errorPage(502, 'Bad Gateway') },
   { path: 'etc/haproxy/errors/503.http', mode: '0644', content: errorPage(503, 'Service Unavailable') },
   { path: 'etc/haproxy/errors/504.http', mode: '0644', content: errorPage(504, 'Gateway Timeout') },
@@ -101,14 +105,18 @@ const FILES: PlainFile[] = [
   { path: 'var/lib/haproxy/state/README', mode: '0644', content: 'server-state is written here before every reload.\n' },
 ];
 
-const LINES: LineEdit[] = [
+/**
+ * One line per file: provision refuses two `line` steps on one path since 887b33e
+ * (src/resources/path-owners.ts counts a `line` as the owner of its whole file).
+ */
+export const LINES: LineEdit[] = [
   { path: 'etc/haproxy/haproxy.env', regexp: '^#?EXTRAOPTS=', line: 'EXTRAOPTS="-S /run/haproxy-master.sock"' },
-  { path: 'etc/haproxy/haproxy.env', regexp: '^#?CONFIG=', line: 'CONFIG="/etc/haproxy/haproxy.cfg"' },
+  { path: 'etc/haproxy/config.env', regexp: '^#?CONFIG=', line: 'CONFIG="/etc/haproxy/haproxy.cfg"' },
   { path: 'etc/consul.d/consul.env', regexp: '^CONSUL_HTTP_ADDR=', line: 'CONSUL_HTTP_ADDR=127.0.0.1:8500' },
-  { path: 'etc/consul.d/consul.env', regexp: '^GOMAXPROCS=', line: 'GOMAXPROCS=2' },
+  { path: 'etc/consul.d/gomaxprocs.env', regexp: '^GOMAXPROCS=', line: 'GOMAXPROCS=2' },
 ];
 
-const TEMPLATES: Tpl[] = [
+export const TEMPLATES: Tpl[] = [
   { src: 'haproxy.cfg.j2', dest: 'etc/haproxy/haproxy.cfg', mode: '0644', notify: true },
   { src: 'bk_app.cfg.j2', dest: 'etc/haproxy/conf.d/bk_app.cfg', mode: '0644', notify: true },
   { src: 'bk_api.cfg.j2', dest: 'etc/haproxy/conf.d/bk_api.cfg', mode: '0644', notify: true },
@@ -117,11 +125,59 @@ const TEMPLATES: Tpl[] = [
   { src: 'services.hcl.j2', dest: 'etc/consul.d/services.hcl', mode: '0640', notify: false },
 ];
 
-const HANDLER = 'reload haproxy';
-const HANDLER_CMD = 'date >> {{ root }}/var/lib/haproxy/reloads';
+export const HANDLER = 'reload haproxy';
+export const HANDLER_CMD = 'date >> {{ root }}/var/lib/haproxy/reloads';
+
+/** What every tool converges: the steps' data, from which each tool's files are written. */
+export interface DesiredState {
+  name: 'lb' | 'sake';
+  dirs: Dir[];
+  modeOwner: Dir[];
+  files: PlainFile[];
+  templates: Tpl[];
+  lines: LineEdit[];
+  /** The handler notified by templates with `notify` (none: no handler). */
+  handler?: { name: string; cmd: string };
+}
+
+/** The load-balancer-like host: 28 steps + 1 handler (the default). */
+export const LB_STATE: DesiredState = {
+  name: 'lb',
+  dirs: DIRS,
+  modeOwner: MODE_OWNER,
+  files: FILES,
+  templates: TEMPLATES,
+  lines: LINES,
+  handler: { name: HANDLER, cmd: HANDLER_CMD },
+};
+
+/**
+ * Shaped like the published sake-performance case (github.com/alajmo/sake-performance,
+ * test case 2: add a user, add a file mode 777 owned by that user, upload a file), in 4
+ * idempotent steps. Every host is an alias of this one machine, so the user is a line in
+ * a passwd-shaped file under the host's root, not a real account, and the file's owner is
+ * nobody.
+ */
+export const SAKE_STATE: DesiredState = {
+  name: 'sake',
+  dirs: [{ path: 'home/test', mode: '0755' }],
+  modeOwner: [],
+  files: [
+    { path: 'home/test/add.txt', mode: '0777', content: '', owner: 'nobody', group: 'nogroup' },
+    { path: 'home/test/upload.txt', mode: '0644', content: 'sake-performance upload file: one short line of text, uploaded when missing or different.\n'.repeat(12) },
+  ],
+  templates: [],
+  lines: [{ path: 'home/test/passwd', regexp: '^bench:', line: 'bench:x:1500:1500:bench user:/home/test:/bin/sh' }],
+};
+
+export const STATES: Record<DesiredState['name'], DesiredState> = { lb: LB_STATE, sake: SAKE_STATE };
+
+export function stepCount(s: DesiredState): number {
+  return s.dirs.length + s.modeOwner.length + s.files.length + s.templates.length + s.lines.length;
+}
 
 /** Template sources: plain Jinja2 that nunjucks renders the same way (trim_blocks). */
-function templateSources(): Record<string, string> {
+export function templateSources(): Record<string, string> {
   const backendBlock = (name: string, path: string) => `# managed: ${name} on {{ bench_host }}
 backend ${name}
     mode http
@@ -211,33 +267,37 @@ service {
 
 const P = (rel: string) => `{{ root }}/${rel}`;
 
-function provisionPlaybook(): unknown {
+const owned = (f: PlainFile) => ({ ...(f.owner ? { owner: f.owner } : {}), ...(f.group ? { group: f.group } : {}) });
+
+function provisionPlaybook(st: DesiredState): unknown {
   const steps: unknown[] = [];
-  for (const d of DIRS) steps.push({ name: `directory ${d.path}`, directory: { path: P(d.path), mode: d.mode } });
-  for (const d of MODE_OWNER) {
+  const notify = st.handler ? { notify: st.handler.name } : {};
+  for (const d of st.dirs) steps.push({ name: `directory ${d.path}`, directory: { path: P(d.path), mode: d.mode } });
+  for (const d of st.modeOwner) {
     steps.push({ name: `mode/owner ${d.path}`, directory: { path: P(d.path), mode: d.mode, owner: d.owner, group: d.group } });
   }
-  for (const f of FILES) steps.push({ name: `file ${f.path}`, file: { dest: P(f.path), content: f.content, mode: f.mode } });
-  for (const t of TEMPLATES) {
-    steps.push({ name: `template ${t.dest}`, template: { src: t.src, dest: P(t.dest), mode: t.mode }, ...(t.notify ? { notify: HANDLER } : {}) });
+  for (const f of st.files) steps.push({ name: `file ${f.path}`, file: { dest: P(f.path), content: f.content, mode: f.mode, ...owned(f) } });
+  for (const t of st.templates) {
+    steps.push({ name: `template ${t.dest}`, template: { src: t.src, dest: P(t.dest), mode: t.mode }, ...(t.notify ? notify : {}) });
   }
-  for (const l of LINES) {
+  for (const l of st.lines) {
     steps.push({ name: `line ${l.path} ${l.line.split('=')[0]}`, line: { path: P(l.path), regexp: l.regexp, line: l.line, create: true, mode: '0644' } });
   }
-  return { steps, handlers: { [HANDLER]: { command: { cmd: HANDLER_CMD } } } };
+  return { steps, ...(st.handler ? { handlers: { [st.handler.name]: { command: { cmd: st.handler.cmd } } } } : {}) };
 }
 
-function ansiblePlaybook(): unknown {
+function ansiblePlaybook(st: DesiredState): unknown {
   const tasks: unknown[] = [];
-  for (const d of DIRS) tasks.push({ name: `directory ${d.path}`, 'ansible.builtin.file': { path: P(d.path), state: 'directory', mode: d.mode } });
-  for (const d of MODE_OWNER) {
+  const notify = st.handler ? { notify: st.handler.name } : {};
+  for (const d of st.dirs) tasks.push({ name: `directory ${d.path}`, 'ansible.builtin.file': { path: P(d.path), state: 'directory', mode: d.mode } });
+  for (const d of st.modeOwner) {
     tasks.push({ name: `mode/owner ${d.path}`, 'ansible.builtin.file': { path: P(d.path), state: 'directory', mode: d.mode, owner: d.owner, group: d.group } });
   }
-  for (const f of FILES) tasks.push({ name: `file ${f.path}`, 'ansible.builtin.copy': { dest: P(f.path), content: f.content, mode: f.mode } });
-  for (const t of TEMPLATES) {
-    tasks.push({ name: `template ${t.dest}`, 'ansible.builtin.template': { src: t.src, dest: P(t.dest), mode: t.mode }, ...(t.notify ? { notify: HANDLER } : {}) });
+  for (const f of st.files) tasks.push({ name: `file ${f.path}`, 'ansible.builtin.copy': { dest: P(f.path), content: f.content, mode: f.mode, ...owned(f) } });
+  for (const t of st.templates) {
+    tasks.push({ name: `template ${t.dest}`, 'ansible.builtin.template': { src: t.src, dest: P(t.dest), mode: t.mode }, ...(t.notify ? notify : {}) });
   }
-  for (const l of LINES) {
+  for (const l of st.lines) {
     tasks.push({ name: `line ${l.path} ${l.line.split('=')[0]}`, 'ansible.builtin.lineinfile': { path: P(l.path), regexp: l.regexp, line: l.line, create: true, mode: '0644' } });
   }
   return [
@@ -246,15 +306,15 @@ function ansiblePlaybook(): unknown {
       hosts: 'lb',
       gather_facts: false,
       tasks,
-      handlers: [{ name: HANDLER, 'ansible.builtin.shell': HANDLER_CMD }],
+      handlers: st.handler ? [{ name: st.handler.name, 'ansible.builtin.shell': st.handler.cmd }] : [],
     },
   ];
 }
 
-export const STEP_COUNT = DIRS.length + MODE_OWNER.length + FILES.length + TEMPLATES.length + LINES.length;
+export const STEP_COUNT = stepCount(LB_STATE);
 
-/** Write both tools' inventories, playbooks and templates for N hosts under `work`. */
-export function writeFixture(work: string, n: number, ssh: SshEndpoint, cpDir: string): Fixture {
+/** Write every tool's inventory, playbook and templates for N hosts under `work`. */
+export function writeFixture(work: string, n: number, ssh: SshEndpoint, cpDir: string, state: DesiredState = LB_STATE): Fixture {
   const hosts = hostNames(n);
   const sources = templateSources();
 
@@ -262,7 +322,7 @@ export function writeFixture(work: string, n: number, ssh: SshEndpoint, cpDir: s
   const pv = path.join(work, 'provision');
   for (const d of ['inventory', 'playbooks', 'templates']) mkdirSync(path.join(pv, d), { recursive: true });
   for (const [name, text] of Object.entries(sources)) writeFileSync(path.join(pv, 'templates', name), text);
-  writeFileSync(path.join(pv, 'playbooks', 'lb.yaml'), stringify(provisionPlaybook(), { lineWidth: 0 }));
+  writeFileSync(path.join(pv, 'playbooks', 'lb.yaml'), stringify(provisionPlaybook(state), { lineWidth: 0 }));
   const provisionInventory = path.join(pv, 'inventory', `bench-${n}.yaml`);
   writeFileSync(
     provisionInventory,
@@ -285,7 +345,7 @@ export function writeFixture(work: string, n: number, ssh: SshEndpoint, cpDir: s
   mkdirSync(path.join(an, 'templates'), { recursive: true });
   for (const [name, text] of Object.entries(sources)) writeFileSync(path.join(an, 'templates', name), text);
   const ansiblePlaybookPath = path.join(an, 'site.yaml');
-  writeFileSync(ansiblePlaybookPath, stringify(ansiblePlaybook(), { lineWidth: 0 }));
+  writeFileSync(ansiblePlaybookPath, stringify(ansiblePlaybook(state), { lineWidth: 0 }));
   const controlPaths = hosts.map((h) => path.join(cpDir, h));
   const ansibleInventory = path.join(an, `hosts-${n}.yaml`);
   writeFileSync(
@@ -334,5 +394,6 @@ export function writeFixture(work: string, n: number, ssh: SshEndpoint, cpDir: s
       '',
     ].join('\n'),
   );
-  return { hosts, provisionInventory, ansibleDir: an, ansibleConfig, ansiblePlaybook: ansiblePlaybookPath, ansibleInventory, controlPaths };
+  const pyinfra = writePyinfraFixture(work, hosts, ssh, state);
+  return { hosts, provisionInventory, ansibleDir: an, ansibleConfig, ansiblePlaybook: ansiblePlaybookPath, ansibleInventory, controlPaths, pyinfra };
 }

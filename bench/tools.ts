@@ -2,12 +2,14 @@
  * The commands under test, each run through `measure`, and the check that a run did what
  * it claims (a benchmark of a failing run would be meaningless).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_ROOT, type Fixture, type SshEndpoint } from './fixture.js';
+import { snapshotTree } from './equivalence.js';
 import { measure, type Measured } from './measure.js';
+import { PYINFRA, verifyPyinfra } from './pyinfra.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -30,9 +32,17 @@ export function snapshotDist(): void {
   cpSync(path.join(REPO, 'sh'), path.join(DIST, '..', 'sh'), { recursive: true });
 }
 
-export type Tool = 'provision' | 'ansible';
+export type Tool = 'provision' | 'ansible' | 'pyinfra';
+export const TOOLS: Tool[] = ['provision', 'ansible', 'pyinfra'];
 export type Case = 'first' | 'second' | 'check';
 export const CASES: Case[] = ['first', 'second', 'check'];
+
+/** Tools in the order of this run: rotated by one each run, so each goes first in turn. */
+export function rotate<T>(xs: T[], run: number): T[] {
+  const k = xs.length ? (run - 1) % xs.length : 0;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
 
 /** The environment both tools run in: no agent, no colours, no TTY. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -56,6 +66,11 @@ export function runTool(tool: Tool, c: Case, fx: Fixture, sampleMs: number): Pro
   if (tool === 'provision') {
     const cmd = c === 'check' ? 'check' : 'apply';
     return measure(process.execPath, [CLI, cmd, fx.provisionInventory, '--forks', String(n)], { env: cleanEnv(), sampleMs });
+  }
+  if (tool === 'pyinfra') {
+    // -y: apply without the confirmation prompt (what automation runs); --dry: its check.
+    const args = [c === 'check' ? '--dry' : '-y', '--parallel', String(n), fx.pyinfra.inventory, 'deploy.py'];
+    return measure(PYINFRA, args, { env: cleanEnv(), cwd: fx.pyinfra.dir, sampleMs });
   }
   const args = ['-i', fx.ansibleInventory, fx.ansiblePlaybook, '--forks', String(n)];
   if (c === 'check') args.push('--check');
@@ -90,10 +105,12 @@ export function ansibleRecap(stdout: string): { changed: number; failed: number;
 }
 
 /** Null when the run did what its case means; otherwise why not. */
-export function verify(tool: Tool | 'floor', c: Case, n: number, m: Measured): string | null {
+export function verify(tool: Tool | 'floor', c: Case, hosts: string[], m: Measured): string | null {
+  const n = hosts.length;
   const tail = () => (m.stdout + m.stderr).trim().split('\n').slice(-8).join('\n');
   if (m.code !== 0) return `exit ${m.code}:\n${tail()}`;
   if (tool === 'floor') return null;
+  if (tool === 'pyinfra') return verifyPyinfra(c, hosts, m.stdout + m.stderr);
   if (tool === 'ansible') {
     const r = ansibleRecap(m.stdout);
     if (r.hosts !== n) return `PLAY RECAP lists ${r.hosts} hosts, expected ${n}:\n${tail()}`;
@@ -114,27 +131,9 @@ export function cleanRoots(): void {
   for (const name of readdirSync(BENCH_ROOT)) rmSync(path.join(BENCH_ROOT, name), { recursive: true, force: true });
 }
 
-/**
- * What one host's root holds: type, mode, owner, group and content hash of every path
- * (the handler's log: its line count only, the lines are dates). Both tools must leave
- * the same tree.
- */
+/** What one host's root holds (see bench/equivalence.ts): all tools must leave the same tree. */
 export function snapshot(host: string): string {
-  const root = path.join(BENCH_ROOT, host);
-  const out = execFileSync('find', [root, '-mindepth', '1', '-printf', '%P %y %m %u %g\\n'], { encoding: 'utf8' });
-  const lines = out.trim().split('\n').sort();
-  return lines
-    .map((l) => {
-      const [rel, type] = l.split(' ');
-      if (type !== 'f') return l;
-      const file = path.join(root, rel!);
-      if (rel === 'var/lib/haproxy/reloads') {
-        const count = spawnSync('wc', ['-l', file], { encoding: 'utf8' }).stdout.split(' ')[0];
-        return `${l} lines=${count}`;
-      }
-      return `${l} ${execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]}`;
-    })
-    .join('\n');
+  return snapshotTree(path.join(BENCH_ROOT, host));
 }
 
 /** Close Ansible's ControlPersist masters (they outlive ansible-playbook by design). */

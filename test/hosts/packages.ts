@@ -48,13 +48,28 @@ export const BENCH_COMMANDS: Readonly<Record<string, string>> = {
   python3: 'python3',
 };
 
+/**
+ * Python module -> Debian package, for `npm run bench` only: what pyinfra 3 imports from
+ * Debian (bench/pyinfra.ts builds its virtualenv over the system's site-packages).
+ */
+export const BENCH_PYTHON_MODULES: Readonly<Record<string, string>> = {
+  venv: 'python3-venv',
+  setuptools: 'python3-setuptools',
+  gevent: 'python3-gevent',
+  paramiko: 'python3-paramiko',
+  click: 'python3-click',
+  jinja2: 'python3-jinja2',
+  dateutil: 'python3-dateutil',
+  distro: 'python3-distro',
+};
+
 /** The README's prerequisites, not Debian packages of this list: Node.js 20+ and npm. */
 export const PREREQUISITE_COMMANDS: readonly string[] = ['node', 'npm', 'npx'];
 
 export type PackageScope = 'test' | 'bench';
 
 export function controllerPackages(scope: PackageScope = 'test'): string[] {
-  const commands = scope === 'bench' ? { ...CONTROLLER_COMMANDS, ...BENCH_COMMANDS } : CONTROLLER_COMMANDS;
+  const commands = scope === 'bench' ? { ...CONTROLLER_COMMANDS, ...BENCH_COMMANDS, ...BENCH_PYTHON_MODULES } : CONTROLLER_COMMANDS;
   return [...new Set(Object.values(commands))].sort();
 }
 
