@@ -8,6 +8,7 @@
  * only when a host actually needs it (a host already bootstrapped is reached with the
  * provisioning user's key), never travels in argv and is masked in all output.
  */
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ConnectionError, ProvisionError } from '../config/errors.js';
 import type { HostConfig, Inventory } from '../config/inventory.js';
@@ -190,6 +191,8 @@ export async function bootstrapCommand(inventoryFile: string, opts: BootstrapCom
 
     const reporter = new PlainReporter({ redactor, showDiff: false, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR });
     const abort = new AbortController();
+    // Every host in flight listens for the stop: not a leak, however many hosts there are.
+    setMaxListeners(0, abort.signal);
     const onSigint = () => {
       if (abort.signal.aborted) process.exit(130);
       process.stderr.write('\ninterrupted: finishing running steps, starting no new ones (Ctrl-C again to quit now)\n');

@@ -1,4 +1,5 @@
 /** `apply` and `check`: load, expand every host, run, report, choose the exit code. */
+import { setMaxListeners } from 'node:events';
 import { loadInventory } from '../config/inventory.js';
 import { runAll } from '../engine/run.js';
 import { runRollout } from '../engine/rollout.js';
@@ -76,6 +77,8 @@ export async function run(inventoryFile: string, opts: RunCommandOptions, mode: 
 
     // First Ctrl-C: no new step starts, running steps finish; second: leave now.
     const abort = new AbortController();
+    // Every host in flight listens for the stop: not a leak, however many hosts there are.
+    setMaxListeners(0, abort.signal);
     let interrupts = 0;
     const onSigint = () => {
       interrupts++;
