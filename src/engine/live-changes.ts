@@ -27,7 +27,8 @@ function notLive(job: HostJob, step: ResolvedStep, change: Change, facts: Facts,
   if (change.action !== 'update' || change.attrs.length || !change.content) return 'not a content-only update';
   const path = change.content.path;
   const before = facts.content.get(path);
-  const after = (change.spec as { content?: Buffer }).content;
+  // The file step's type says what it installs (templates reduce to a ManagedFile).
+  const after = step.type.managedFile?.(change)?.content;
   const oldText = before ? asText(before) : null;
   const newText = after ? asText(after) : null;
   if (oldText === null || newText === null) return 'content not comparable';
