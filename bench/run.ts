@@ -164,7 +164,11 @@ async function main(): Promise<void> {
   const pyinfraVersion = args.tools.includes('pyinfra') ? ensurePyinfra(log) : null;
   snapshotDist();
   const started = new Date();
-  const sshd = await startSshd();
+  // Sessions start in an empty home: root's ~/.bashrc on a developer machine (pyenv init
+  // here) would otherwise run in every SSH session, and weigh on each tool in proportion
+  // to its sessions per host, not its own work (docs/benchmark.md).
+  const sessionHome = mkdtempSync(path.join(os.tmpdir(), 'provision-bench-home-'));
+  const sshd = await startSshd({ extraConfig: `SetEnv HOME=${sessionHome}` });
   const work = mkdtempSync(path.join(os.tmpdir(), 'provision-bench-'));
   // ControlPath must fit a unix socket name (108 bytes) plus ssh's temporary suffix.
   const cpDir = mkdtempSync('/tmp/bcp-');
@@ -222,6 +226,7 @@ async function main(): Promise<void> {
     await sshd.stop();
     rmSync(work, { recursive: true, force: true });
     rmSync(cpDir, { recursive: true, force: true });
+    rmSync(sessionHome, { recursive: true, force: true });
     cleanRoots();
     for (const fx of fixtures) for (const h of fx.hosts) rmSync(`/run/lock/provision-bench-${h}.lock`, { force: true });
   }
