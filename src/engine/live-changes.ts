@@ -15,7 +15,8 @@ import { joinSh, sh, shVar, type Sh } from '../resources/sh.js';
 import type { Change, Facts } from '../resources/types.js';
 import type { HostJob, ResolvedStep } from './types.js';
 
-const liveBy = (s: ResolvedStep): string | undefined => (s.spec as { live_by?: unknown } | null)?.live_by as string | undefined;
+/** The step type says whether a step's file is applied live, and by which step. */
+const liveBy = (s: ResolvedStep): string | undefined => s.type.liveBy?.(s.spec);
 
 /** Why a `live_by` step's change is not applied live, or null when it is. */
 function notLive(job: HostJob, step: ResolvedStep, change: Change, facts: Facts, changed: Set<number>): string | null {

@@ -27,6 +27,7 @@ export const templateResource: ResourceType<TemplateSpec, ManagedFile> = {
     return { ...s, bytes: Buffer.from(await ctx.renderTemplate(s.src), 'utf8') };
   },
   facts: (s) => [...fileFacts(s.dest), ...(s.live_by ? [{ kind: 'content' as const, path: s.dest }] : [])],
+  liveBy: (s) => s.live_by,
   diff: (s, facts, ctx) => diffManagedFile('template', toManaged({ ...s, content: '' }, s.bytes ?? Buffer.alloc(0)), facts, ctx),
   apply: (change, ctx) => putFileFragment(change.spec, ctx),
   managedFile: (change) => change.spec,

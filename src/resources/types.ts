@@ -171,6 +171,8 @@ export interface ResourceType<S = any, C = S, D = unknown> {
    * versions of the file whose masks are equal differ only in what it applies live.
    */
   liveMask?(spec: S, path: string, text: string): string | null;
+  /** For a file step: the name of the later step that applies its changes live (`live_by`). */
+  liveBy?(spec: S): string | undefined;
   /** Validation the schema cannot express (cross-field rules); returns an error message. */
   check?(spec: S): string | null;
 }
