@@ -1,11 +1,11 @@
-/** Runs the built CLI (dist/) as a user would, capturing output and exit code. */
+/** Runs the built CLI as a user would (the package's `bin`, the bundle), capturing output and exit code. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { phase } from './budget.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(REPO, 'dist/cli/main.js');
+export const CLI = path.join(REPO, 'dist/cli/provision.mjs');
 
 export interface CliResult {
   code: number | null;
