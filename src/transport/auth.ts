@@ -8,7 +8,7 @@ import { expandHome } from '../config/paths.js';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import ssh2 from 'ssh2';
-import type { AnyAuthMethod } from 'ssh2';
+import type { AnyAuthMethod, ParsedKey } from 'ssh2';
 import { ConnectionError } from '../config/errors.js';
 import type { SshTarget } from './connection.js';
 
@@ -21,6 +21,21 @@ export interface AuthPlan {
   methods: AnyAuthMethod[];
   /** For messages: `agent`, `~/.ssh/id_ed25519`, ... */
   tried: string[];
+}
+
+/**
+ * Identity files parsed once per run, not once per host: every host of an inventory
+ * usually names the same key, and ssh2 would otherwise parse it twice per host (here to
+ * check it, then again to sign). Reused only for the same bytes and passphrase.
+ */
+const parsedKeys = new Map<string, { data: Buffer; passphrase: string | undefined; parsed: ParsedKey | Error }>();
+
+function parseIdentity(path: string, data: Buffer, passphrase: string | undefined): ParsedKey | Error {
+  const seen = parsedKeys.get(path);
+  if (seen && seen.passphrase === passphrase && seen.data.equals(data)) return seen.parsed;
+  const parsed = utils.parseKey(data, passphrase);
+  parsedKeys.set(path, { data, passphrase, parsed });
+  return parsed;
 }
 
 /** Paths under the home directory shown as `~/...`, shorter in one-line messages. */
@@ -52,7 +67,7 @@ export async function planAuth(
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw new ConnectionError(`cannot read identity file ${displayPath(path)}: ${(err as Error).message}`);
     }
-    const parsed = utils.parseKey(data, passphrase);
+    const parsed = parseIdentity(path, data, passphrase);
     if (parsed instanceof Error) {
       const encrypted = /encrypted|passphrase/i.test(parsed.message);
       if (encrypted && passphrase === undefined) {
@@ -68,7 +83,8 @@ export async function planAuth(
       const why = encrypted ? 'wrong passphrase' : parsed.message;
       throw new ConnectionError(`cannot use identity file ${displayPath(path)}: ${why}`);
     }
-    methods.push({ type: 'publickey', username, key: data, ...(passphrase !== undefined ? { passphrase } : {}) });
+    // The parsed (decrypted) key: ssh2 uses it as is instead of parsing the file again.
+    methods.push({ type: 'publickey', username, key: parsed });
     tried.push(displayPath(path));
   }
   if (target.password !== undefined) {
