@@ -18,11 +18,11 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  * node_modules/ so that its imports resolve to the project's dependencies.
  */
 export const DIST = path.join(REPO, 'node_modules/.cache/provision-bench/dist');
-export const CLI = path.join(DIST, 'cli/provision.mjs');
+export const CLI = path.join(DIST, 'cli/provision.js');
 
 export function snapshotDist(): void {
   const src = path.join(REPO, 'dist');
-  if (!existsSync(path.join(src, 'cli/provision.mjs'))) throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
+  if (!existsSync(path.join(src, 'cli/provision.js'))) throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
   rmSync(DIST, { recursive: true, force: true });
   cpSync(src, DIST, { recursive: true });
   // The CLI reads its version from the package.json above dist/.

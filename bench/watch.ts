@@ -25,7 +25,7 @@ import { BENCH_ROOT, writeFixture } from './fixture.js';
 import { measure, median } from './measure.js';
 import { cleanEnv, REPO } from './tools.js';
 
-const CLI = path.join(REPO, 'dist/cli/provision.mjs');
+const CLI = path.join(REPO, 'dist/cli/provision.js');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function arg(name: string, dflt: number): number {

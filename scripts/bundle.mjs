@@ -1,37 +1,40 @@
 /**
- * `npm run build`, second half: bundles the compiled CLI (dist/cli/main.js and everything
- * it imports, npm packages included) into one ES module, dist/cli/provision.mjs, the `bin`.
+ * `npm run build`, after tsc: bundles the compiled CLI (dist/cli/main.js and everything
+ * it imports, npm packages included) into one CommonJS file, dist/cli/provision.cjs, and
+ * compiles V8's code cache for it (dist/cli/provision.cjs.cache, src/cli/code-cache.ts).
+ * The `bin`, dist/cli/provision.js (src/cli/provision.ts), runs the bundle from that cache.
  *
- * Why: Node 20 resolves, reads and compiles each ES module on its own. The CLI loads about
- * 400 of them (its own ~150 and its packages'), and that cost ~0.25 s of every command
- * before any work (a check of 10 hosts: 0.85 s unbundled, 0.55 s bundled; docs/benchmark.md).
- * Node 20 has no module compile cache (`module.enableCompileCache` is Node 22), so one file
- * is the way to pay it once.
+ * Why (docs/benchmark.md, "Start-up"): Node 20 resolves, reads and compiles each ES module
+ * on its own. The CLI loads 400 of them (163 its own), which cost ~0.25 s of every command
+ * before any work; compiling the one bundle still cost ~0.1 s, which the cache removes.
  *
- * - The bundle stays in dist/cli/, so the files it finds beside itself through
+ * - The bundle stays in dist/cli/, so the files it finds through
  *   `new URL('../../sh/', import.meta.url)` (sh/, static/, package.json) are where the
- *   unbundled modules find them.
- * - ssh2 (and its optional cpu-features) stay outside: they load native addons (.node) at
- *   run time from node_modules.
- * - CommonJS packages in the bundle (nunjucks, commander...) call `require` for Node's
- *   built-ins, so the bundle defines one (createRequire) before they run.
- * - Names are kept and a source map is written beside it (not loaded by default:
- *   `node --enable-source-maps dist/cli/provision.mjs` maps stack traces to src/).
+ *   unbundled modules find them; `import.meta.url` becomes the bundle's own file URL.
+ * - ssh2 (and its optional cpu-features) stay outside: they load native addons (.node)
+ *   from node_modules at run time.
+ * - Names are kept and a source map is written beside the bundle.
  */
 import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const BUNDLE = fileURLToPath(new URL('../dist/cli/provision.cjs', import.meta.url));
 
 const result = await build({
   entryPoints: ['dist/cli/main.js'],
-  outfile: 'dist/cli/provision.mjs',
+  outfile: BUNDLE,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   external: ['ssh2', 'cpu-features'],
-  banner: { js: "import { createRequire as __provisionRequire } from 'node:module'; const require = __provisionRequire(import.meta.url);" },
+  define: { 'import.meta.url': '__provisionBundleUrl' },
+  banner: { js: "const __provisionBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   sourcemap: 'linked',
   keepNames: true,
-  legalComments: 'linked',
   logLevel: 'warning',
 });
 if (result.errors.length > 0) process.exit(1);
+// Last: it changes this process's V8 flags.
+const { writeCodeCache } = await import('../dist/cli/code-cache.js');
+writeCodeCache(BUNDLE);

@@ -26,7 +26,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** The version of the package this CLI belongs to (dist/cli/provision.mjs or dist/cli/main.js -> package.json). */
+/** The version of the package this CLI belongs to (dist/cli/provision.js or dist/cli/main.js -> package.json). */
 function packageVersion(): string {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };

@@ -255,7 +255,7 @@ describe('a secret never leaves the file it belongs in', () => {
     const leaks = outputs.filter((o) => o.text.includes(CANARY)).map((o) => o.what);
     expect(leaks).toEqual([]);
     // The snapshots did see the runs (the CLI itself), and never the canary.
-    expect(snapshots.some((s) => s.includes('dist/cli/provision.mjs apply'))).toBe(true);
+    expect(snapshots.some((s) => s.includes('dist/cli/provision.js apply'))).toBe(true);
     expect(snapshots.filter((s) => s.includes(CANARY))).toEqual([]);
     // The one place it belongs.
     expect(await readFile(secretFile(), 'utf8')).toContain(CANARY);

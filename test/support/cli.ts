@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { phase } from './budget.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(REPO, 'dist/cli/provision.mjs');
+export const CLI = path.join(REPO, 'dist/cli/provision.js');
 
 export interface CliResult {
   code: number | null;
