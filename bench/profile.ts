@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Fixture, SshEndpoint } from './fixture.js';
 import { measure, median } from './measure.js';
 import { CLI, DIST, cleanEnv, runFloor } from './tools.js';
@@ -72,26 +72,62 @@ function localProbes(script: string, n: number): Promise<{ wallMs: number; code:
   }));
 }
 
+/**
+ * The bundled CLI (dist/cli/provision.cjs) is one file: esbuild marks where each module's
+ * code starts with a `// dist/...` or `// node_modules/...` comment line, so a line of the
+ * bundle maps back to the module it came from.
+ */
+class BundleLines {
+  private readonly starts: { line: number; module: string }[] = [];
+  constructor(file: string) {
+    readFileSync(file, 'utf8').split('\n').forEach((text, line) => {
+      const m = /^\s*\/\/ ((?:dist|node_modules)\/\S+\.[cm]?js)$/.exec(text);
+      if (m) this.starts.push({ line, module: m[1]! });
+    });
+  }
+  /** The module whose code holds 0-based `line`, or undefined before the first one. */
+  moduleAt(line: number): string | undefined {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    let found: string | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid]!.line <= line) (found = this.starts[mid]!.module), (lo = mid + 1);
+      else hi = mid - 1;
+    }
+    return found;
+  }
+}
+
 function moduleOf(url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native)';
-  const own = /\/(?:dist|src)\/(\w+)\//.exec(url);
-  if (own) return `provision ${own[1]}/`;
+  // Packages first: they have dist/ folders of their own (yaml's dist/parse/).
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1]!;
+  const own = /\/(?:dist|src)\/(\w+)\//.exec(url);
+  if (own) return `provision ${own[1]}/`;
   if (url.startsWith('node:internal/modules') || url.includes('internal/modules/')) return 'node: module loading';
   if (url.startsWith('node:')) return `node: ${url.slice(5).split('/').slice(0, 2).join('/')}`;
   return url;
 }
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
   samples: number[];
   timeDeltas: number[];
 }
 
 export function cpuByModule(file: string): { module: string; ms: number }[] {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map(prof.nodes.map((n) => [n.id, moduleOf(n.callFrame.url, n.callFrame.functionName)]));
+  const bundles = new Map<string, BundleLines>();
+  const where = ({ url, functionName, lineNumber }: CpuProfile['nodes'][number]['callFrame']): string => {
+    if (!url.endsWith('/provision.cjs')) return moduleOf(url, functionName);
+    const path = fileURLToPath(url.startsWith('file:') ? url : pathToFileURL(url));
+    if (!bundles.has(path)) bundles.set(path, new BundleLines(path));
+    const module = bundles.get(path)!.moduleAt(lineNumber);
+    return module ? moduleOf(`/${module}`, functionName) : 'provision: bundle start-up';
+  };
+  const byId = new Map(prof.nodes.map((n) => [n.id, where(n.callFrame)]));
   const totals = new Map<string, number>();
   prof.samples.forEach((id, i) => {
     const m = byId.get(id) ?? '?';
