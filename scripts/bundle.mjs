@@ -11,14 +11,34 @@
  * - The bundle stays in dist/cli/, so the files it finds through
  *   `new URL('../../sh/', import.meta.url)` (sh/, static/, package.json) are where the
  *   unbundled modules find them; `import.meta.url` becomes the bundle's own file URL.
- * - ssh2 (and its optional cpu-features) stay outside: they load native addons (.node)
- *   from node_modules at run time.
+ * - Native addons (.node files: ssh2's sshcrypto, and cpu-features, which ssh2 asks for)
+ *   cannot be bundled. ssh2's own JavaScript is bundled (loading it module by module cost
+ *   ~40 ms of CPU per command), and its `require('./crypto/build/Release/sshcrypto.node')`
+ *   becomes `require('ssh2/lib/protocol/crypto/build/Release/sshcrypto.node')`, found in
+ *   node_modules from the bundle's folder wherever npm put ssh2. ssh2 silently falls back to
+ *   slower JavaScript ciphers when that require fails: test/integration/cli-bundle.test.ts
+ *   resolves every addon the bundle requires.
  * - Names are kept and a source map is written beside the bundle.
  */
 import { build } from 'esbuild';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BUNDLE = fileURLToPath(new URL('../dist/cli/provision.cjs', import.meta.url));
+const NODE_MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url));
+
+/** A package's relative `require('./x.node')` as `require('package/path/x.node')`, left to Node. */
+const nativeAddons = {
+  name: 'native-addons',
+  setup(b) {
+    b.onResolve({ filter: /\.node$/ }, (args) => {
+      const file = path.resolve(args.resolveDir, args.path);
+      const inPackage = path.relative(NODE_MODULES, file);
+      if (inPackage.startsWith('..')) throw new Error(`native addon outside node_modules: ${file}`);
+      return { path: inPackage.split(path.sep).join('/'), external: true };
+    });
+  },
+};
 
 const result = await build({
   entryPoints: ['dist/cli/main.js'],
@@ -27,7 +47,8 @@ const result = await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['ssh2', 'cpu-features'],
+  external: ['cpu-features'],
+  plugins: [nativeAddons],
   define: { 'import.meta.url': '__provisionBundleUrl' },
   banner: { js: "const __provisionBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   sourcemap: 'linked',

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, REPO } from '../support/cli.js';
@@ -27,12 +28,18 @@ function runFrom(bundle: string, args: string[]): { code: number | null; stdout:
 }
 
 describe('the bundled CLI', () => {
-  it('is the bin, and holds no ssh2 (native addons load from node_modules)', () => {
+  it('is the bin, and every native addon it requires resolves from its folder', () => {
     const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(path.join(REPO, pkg.bin.provision!)).toBe(CLI);
     const text = readFileSync(BUNDLE, 'utf8');
-    expect(text).toMatch(/require\("ssh2"\)/);
-    expect(text).not.toMatch(/node_modules\/ssh2\/lib\/client\.js/);
+    // ssh2's JavaScript is inside; its crypto addon is required by package path, not by a
+    // path relative to ssh2's own files (which would not exist beside the bundle).
+    expect(text).toMatch(/node_modules\/ssh2\/lib\/client\.js/);
+    const addons = [...text.matchAll(/require\("([^"]+\.node)"\)/g)].map((m) => m[1]!);
+    expect(addons).toEqual(['ssh2/lib/protocol/crypto/build/Release/sshcrypto.node']);
+    const requireFromBundle = createRequire(BUNDLE);
+    for (const addon of addons) expect(() => requireFromBundle.resolve(addon)).not.toThrow();
+    expect(text).not.toMatch(/require\("\.{1,2}\/[^"]*\.node"\)/);
   });
 
   it('runs from the code cache the build made, and prints what the unbundled CLI prints', () => {
