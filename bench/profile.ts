@@ -43,11 +43,14 @@ export interface Profile {
   lines: string[];
 }
 
-const REPEATS = 3;
+/** Medians of 3; of 1 past N = 50, where one check takes minutes on a 2-core machine. */
+function repeatsAt(n: number): number {
+  return n > 50 ? 1 : 3;
+}
 
-async function med(f: () => Promise<{ wallMs: number; code: number | null; stderr: string }>): Promise<number> {
+async function med(repeats: number, f: () => Promise<{ wallMs: number; code: number | null; stderr: string }>): Promise<number> {
   const xs: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
+  for (let i = 0; i < repeats; i++) {
     const m = await f();
     if (m.code !== 0) throw new Error(`profile step failed (exit ${m.code}): ${m.stderr.slice(0, 500)}`);
     xs.push(m.wallMs / 1000);
@@ -139,16 +142,17 @@ export function cpuByModule(file: string): { module: string; ms: number }[] {
 export async function profileProvision(fx: Fixture, ssh: SshEndpoint, work: string): Promise<Profile> {
   const n = fx.hosts.length;
   const env = cleanEnv();
-  const nodeStartupS = await med(() => measure(process.execPath, ['-e', '0'], { env, sampleMs: 0 }));
-  const validateS = await med(() => measure(process.execPath, [CLI, 'validate', fx.provisionInventory], { env, sampleMs: 0 }));
-  const floorS = await med(() => runFloor(n, ssh, 0));
+  const repeats = repeatsAt(n);
+  const nodeStartupS = await med(3, () => measure(process.execPath, ['-e', '0'], { env, sampleMs: 0 }));
+  const validateS = await med(repeats, () => measure(process.execPath, [CLI, 'validate', fx.provisionInventory], { env, sampleMs: 0 }));
+  const floorS = await med(repeats, () => runFloor(n, ssh, 0));
 
   const script = await probeOf(fx.provisionInventory);
-  const localProbeS = await med(() => localProbes(script, n));
+  const localProbeS = await med(repeats, () => localProbes(script, n));
 
   const check = () => measure(process.execPath, [CLI, 'check', fx.provisionInventory, '--forks', String(n)], { env, sampleMs: 0 });
   const checks = [];
-  for (let i = 0; i < REPEATS; i++) checks.push(await check());
+  for (let i = 0; i < repeats; i++) checks.push(await check());
   if (checks.some((c) => c.code !== 0)) throw new Error(`profile: check failed: ${checks.find((c) => c.code !== 0)!.stdout.slice(-500)}`);
   const checkS = median(checks.map((c) => c.wallMs / 1000));
   const checkCpuS = median(checks.map((c) => c.cpuS));
@@ -163,7 +167,7 @@ export async function profileProvision(fx: Fixture, ssh: SshEndpoint, work: stri
 
   const s = (x: number) => `${x.toFixed(3)} s`;
   const lines = [
-    `where provision check of ${n} hosts spends its time (medians of ${REPEATS}):`,
+    `where provision check of ${n} hosts spends its time (${repeats === 1 ? 'one run each' : `medians of ${repeats}`}):`,
     `  node startup (node -e 0)                     ${s(nodeStartupS)}`,
     `  startup + load + expand ${String(n).padStart(3)} hosts (validate) ${s(validateS)}`,
     `  SSH floor: ${String(n).padStart(3)} parallel ssh HOST true        ${s(floorS)}`,
