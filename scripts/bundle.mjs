@@ -21,11 +21,23 @@
  * - Names are kept and a source map is written beside the bundle.
  */
 import { build } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BUNDLE = fileURLToPath(new URL('../dist/cli/provision.cjs', import.meta.url));
 const NODE_MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url));
+
+/**
+ * esbuild escapes non-ASCII characters in code but keeps comments as they are, and a
+ * single one (an em dash in a package's comment) makes V8 hold the whole 3 MB source as a
+ * two-byte string, twice the memory. Escaping them in comments changes nothing else.
+ */
+function asciiOnly(file) {
+  const text = readFileSync(file, 'utf8');
+  const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii !== text) writeFileSync(file, ascii);
+}
 
 /** A package's relative `require('./x.node')` as `require('package/path/x.node')`, left to Node. */
 const nativeAddons = {
@@ -50,12 +62,20 @@ const result = await build({
   external: ['cpu-features'],
   plugins: [nativeAddons],
   define: { 'import.meta.url': '__provisionBundleUrl' },
-  banner: { js: "const __provisionBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The file is one function expression of CommonJS's five names, compiled as read by
+  // src/cli/code-cache.ts (Node's loader would add the same wrapper to a .cjs file).
+  // Strict mode first, as esbuild makes an ES module's bundle (its own "use strict" comes
+  // after the banner, where it is no longer a directive).
+  banner: {
+    js: "(function (exports, require, module, __filename, __dirname) {\n'use strict';\nconst __provisionBundleUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
+  footer: { js: '})' },
   sourcemap: 'linked',
   keepNames: true,
   logLevel: 'warning',
 });
 if (result.errors.length > 0) process.exit(1);
+asciiOnly(BUNDLE);
 // Last: it changes this process's V8 flags.
 const { writeCodeCache } = await import('../dist/cli/code-cache.js');
 writeCodeCache(BUNDLE);

@@ -42,6 +42,17 @@ describe('the bundled CLI', () => {
     expect(text).not.toMatch(/require\("\.{1,2}\/[^"]*\.node"\)/);
   });
 
+  it('runs in strict mode, as its ES modules would', () => {
+    const text = readFileSync(BUNDLE, 'utf8');
+    expect(text.split('\n').slice(0, 3)).toEqual(['#!/usr/bin/env node', '(function (exports, require, module, __filename, __dirname) {', "'use strict';"]);
+  });
+
+  it('is ASCII only, so V8 holds its 3 MB of source as one-byte text', () => {
+    const bytes = readFileSync(BUNDLE);
+    const firstNonAscii = bytes.findIndex((b) => b > 0x7f);
+    expect(firstNonAscii, `byte ${firstNonAscii}: ${bytes.subarray(Math.max(0, firstNonAscii - 60), firstNonAscii + 20).toString()}`).toBe(-1);
+  });
+
   it('runs from the code cache the build made, and prints what the unbundled CLI prints', () => {
     const bundled = runFrom(BUNDLE, ['validate', '--help']);
     expect(bundled.code, bundled.stderr).toBe(0);
