@@ -6,7 +6,7 @@
  * roots live under /srv/bench-mem (not /srv/bench: a benchmark may be running).
  *
  *   npm run build && node --import tsx/esm bench/mem-fleet.ts --hosts 500 --cases first,second,check --runs 2
- *     [--node-arg=--heap-prof] [--snapshot-mb=180]
+ *     [--node-arg=--trace-gc] [--snapshot-mb=180] [--heapprof=1] [--cli=OTHER/dist/cli/main.js]
  *
  * Prints one line per run: case, peak RSS (GNU time %M), wall, CPU, and the in-process
  * peaks of heapUsed / external / arrayBuffers (bench/mem-watch.mjs).
@@ -40,6 +40,8 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '1'));
   const nodeArgs = process.argv.filter((x) => x.startsWith('--node-arg=')).map((x) => x.slice('--node-arg='.length));
   const snapshotMb = arg('snapshot-mb', '');
+  // Another build to compare with (e.g. an older commit's dist/cli/main.js).
+  const cli = arg('cli', path.join(REPO, 'dist/cli/main.js'));
   const home = mkdtempSync(path.join(os.tmpdir(), 'provision-mem-home-'));
   const work = mkdtempSync(path.join(os.tmpdir(), 'provision-mem-'));
   const sshd = await startSshd({ extraConfig: `SetEnv HOME=${home}` });
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
         const timeFile = path.join(work, 'time');
         const env = { ...process.env, MEM_WATCH_OUT: memOut, ...(snapshotMb ? { MEM_WATCH_SNAPSHOT_MB: snapshotMb } : {}), ...(arg('heapprof', '') ? { MEM_WATCH_HEAPPROF: path.join(work, `${c}-${run}.heapprofile`) } : {}) };
         const watch = path.join(REPO, 'bench/mem-watch.mjs');
-        const r = spawnSync('nice', ['-n', '10', '/usr/bin/time', '-f', '%M %e %U %S', '-o', timeFile, process.execPath, '--import', watch, ...nodeArgs, path.join(REPO, 'dist/cli/main.js'), cmd, inv, '--forks', String(n)], { env, cwd: work, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        const r = spawnSync('nice', ['-n', '10', '/usr/bin/time', '-f', '%M %e %U %S', '-o', timeFile, process.execPath, '--import', watch, ...nodeArgs, cli, cmd, inv, '--forks', String(n)], { env, cwd: work, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
         const [kb, wall, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
         writeFileSync(path.join(work, `${c}-${run}.out`), r.stdout);
         const changed = (r.stdout.match(/: changed \(/g) ?? []).length;
