@@ -182,7 +182,16 @@ function runOnce(ctx: ExecContext, script: ScriptSource, options: ExecOptions, s
         if (ctx.isLost()) return resolve(lostResult(started));
         return reject(new ConnectionError(`cannot open an SSH session on ${ctx.label}: ${err.message}`, undefined, { cause: err }));
       }
-      collect(channel, ctx, sudo, stdin, payloads, options, started, resolve);
+      // A deferred script is built here; a builder that throws fails this exec, with
+      // nothing sent (the remote shell sees the channel close before any stdin).
+      let parts: Buffer[];
+      try {
+        parts = stdinParts(stdin, payloads);
+      } catch (e) {
+        channel.close();
+        return reject(e as Error);
+      }
+      collect(channel, ctx, sudo, parts, options, started, resolve);
     });
   });
 }
@@ -191,8 +200,7 @@ function collect(
   channel: ClientChannel,
   ctx: ExecContext,
   sudo: boolean,
-  stdin: Stdin,
-  payloads: Buffer[],
+  stdin: Buffer[],
   options: ExecOptions,
   started: number,
   resolve: (r: ExecResult) => void,
@@ -262,7 +270,7 @@ function collect(
     else setTimeout(finish, LOSS_SETTLE_MS);
   });
 
-  void writeStdin(channel, stdinParts(stdin, payloads));
+  void writeStdin(channel, stdin);
 }
 
 /**

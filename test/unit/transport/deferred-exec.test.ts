@@ -13,6 +13,10 @@ import { FRAMED_SHELL, runExec, type ExecContext } from '../../../src/transport/
 class FakeChannel extends Writable {
   stdin: Buffer[] = [];
   stderr = new EventEmitter();
+  closed = false;
+  close(): void {
+    this.closed = true;
+  }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
     this.stdin.push(Buffer.from(chunk));
     cb();
@@ -115,5 +119,17 @@ describe('runExec with a deferred script', () => {
     expect(Buffer.concat(ch.stdin).toString('utf8')).toBe('6\nid -u\n');
     ch.exit(0);
     await expect(result).resolves.toMatchObject({ exitCode: 0 });
+  });
+
+  it('a builder that throws fails the exec with its error and closes the session with nothing sent', async () => {
+    const { client, pending } = fakeClient();
+    const result = runExec(context(client), () => {
+      throw new Error('not pure');
+    });
+    await tick();
+    const ch = pending[0]!.open();
+    await expect(result).rejects.toThrow('not pure');
+    expect(ch.closed).toBe(true);
+    expect(ch.stdin).toEqual([]);
   });
 });
