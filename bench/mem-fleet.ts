@@ -44,11 +44,14 @@ async function main(): Promise<void> {
   const cli = arg('cli', path.join(REPO, 'dist/cli/main.js'));
   const home = mkdtempSync(path.join(os.tmpdir(), 'provision-mem-home-'));
   const work = mkdtempSync(path.join(os.tmpdir(), 'provision-mem-'));
+  // The fixture's Ansible ControlPath dir: unused here, but writeFixture wants one.
+  const cpDir = mkdtempSync('/tmp/bcp-');
+  const keep = Boolean(snapshotMb || arg('heapprof', '') || nodeArgs.length);
   const sshd = await startSshd({ extraConfig: `SetEnv HOME=${home}` });
   try {
     await raiseSshdLimits(sshd, n);
     const endpoint = { host: sshd.host, port: sshd.port, clientKeyPath: sshd.clientKeyPath, knownHostsPath: sshd.knownHostsPath };
-    const fx = writeFixture(work, n, endpoint, mkdtempSync('/tmp/bcp-'), undefined);
+    const fx = writeFixture(work, n, endpoint, cpDir, undefined);
     const inv = fx.provisionInventory;
     writeFileSync(inv, readFileSync(inv, 'utf8').split(`${BENCH_ROOT}/`).join(`${MEM_ROOT}/`).split('provision-bench-').join('provision-mem-'));
     const memOut = path.join(work, 'mem.jsonl');
@@ -69,10 +72,11 @@ async function main(): Promise<void> {
         if (r.stderr.includes('mem-watch')) console.log(r.stderr.split('\n').filter((l) => l.includes('mem-watch')).join('\n'));
       }
     }
-    console.log(`work dir (profiles, snapshots): ${work}`);
+    if (keep) console.log(`work dir (profiles, snapshots, outputs): ${work}`);
   } finally {
     await sshd.stop();
-    rmSync(home, { recursive: true, force: true });
+    cleanMemRoots();
+    for (const d of [home, cpDir, ...(keep ? [] : [work])]) rmSync(d, { recursive: true, force: true });
   }
 }
 

@@ -13,9 +13,9 @@ import { FRAMED_SHELL, runExec, type ExecContext } from '../../../src/transport/
 class FakeChannel extends Writable {
   stdin: Buffer[] = [];
   stderr = new EventEmitter();
-  closed = false;
+  closedByExec = false;
   close(): void {
-    this.closed = true;
+    this.closedByExec = true;
   }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
     this.stdin.push(Buffer.from(chunk));
@@ -129,7 +129,7 @@ describe('runExec with a deferred script', () => {
     await tick();
     const ch = pending[0]!.open();
     await expect(result).rejects.toThrow('not pure');
-    expect(ch.closed).toBe(true);
+    expect(ch.closedByExec).toBe(true);
     expect(ch.stdin).toEqual([]);
   });
 });
