@@ -9,7 +9,8 @@
  */
 import { sh } from '../resources/sh.js';
 import type { Connection, ExecResult } from '../transport/connection.js';
-import type { ApplyScript } from './apply-script.js';
+import { liveTail } from './apply-tail.js';
+import type { ApplyPlan, ScriptText } from './apply-text.js';
 import { parseApplyOutput, type ApplyEvent } from './apply-output.js';
 import type { HandlerOutcome, HostJob, Reporter, StepOutcome } from './types.js';
 import { unstage } from './unstage.js';
@@ -17,7 +18,9 @@ import { unstage } from './unstage.js';
 export interface ApplyStream {
   job: HostJob;
   conn: Connection;
-  script: ApplyScript;
+  script: ApplyPlan;
+  /** The script's text, built when the exec asks: held by nothing here. */
+  text: ScriptText;
   nonce: string;
   reporter: Reporter;
   signal?: AbortSignal | undefined;
@@ -38,7 +41,8 @@ export async function streamApply(a: ApplyStream): Promise<Streamed> {
   const onEvent = eventSink(a, handlers);
   const stop = stopFlag(a);
   const reported = new Set<string>();
-  let buffer = '';
+  // The output not yet parsed for good (see liveTail), never all of it.
+  let tail = '';
   const emit = (stdout: string) => {
     const seen = parseApplyOutput(stdout, a.nonce);
     if (seen.tempDir) stop.knowTempDir(seen.tempDir);
@@ -50,18 +54,20 @@ export async function streamApply(a: ApplyStream): Promise<Streamed> {
     }
   };
   a.countExec();
-  const res = await a.conn
-    .exec(a.script.script.text, {
-      sudo: a.job.sudo,
-      ...(a.script.payloads.length ? { payloads: a.script.payloads } : {}),
-      onStdout: (chunk) => {
-        buffer += chunk;
-        emit(buffer);
-      },
-    })
-    .finally(stop.forget);
+  const res = await startExec(a, (chunk) => {
+    tail += chunk;
+    if (!chunk.includes('\n')) return;
+    emit(tail);
+    tail = liveTail(tail, a.nonce);
+  }).finally(stop.forget);
   emit(res.stdout);
   return { res, handlers };
+}
+
+/** The text is built once the session is open when the connection can (execDeferred). */
+function startExec(a: ApplyStream, onStdout: (chunk: string) => void): Promise<ExecResult> {
+  const options = { sudo: a.job.sudo, ...(a.script.payloads.length ? { payloads: a.script.payloads } : {}), onStdout };
+  return a.conn.execDeferred ? a.conn.execDeferred(() => a.text.build(), options) : a.conn.exec(a.text.build(), options);
 }
 
 /** One apply event to the reporter: a step begins, a step or a handler ends. */

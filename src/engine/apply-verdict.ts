@@ -5,7 +5,7 @@
  */
 import type { ExecResult } from '../transport/connection.js';
 import type { ApplyOutput } from './apply-output.js';
-import type { ApplyScript } from './apply-script.js';
+import type { ApplyPlan } from './apply-text.js';
 import type { HandlerOutcome, HostJob, HostResult, StepOutcome } from './types.js';
 
 /** A host result without the fields the run itself fills in (name, time, execs). */
@@ -13,7 +13,7 @@ export type Outcome = Omit<HostResult, 'host' | 'durationMs' | 'execs'>;
 
 export interface Applied {
   job: HostJob;
-  script: ApplyScript;
+  script: ApplyPlan;
   res: ExecResult;
   parsed: ApplyOutput;
   nonce: string;
@@ -61,7 +61,7 @@ function ranVerdict(a: Applied): Outcome {
 }
 
 /** A failed set commit: none of the set's files were installed, though their steps staged them. */
-function failSetMembers(script: ApplyScript, outcomes: StepOutcome[]): void {
+function failSetMembers(script: ApplyPlan, outcomes: StepOutcome[]): void {
   const byIndex = new Map(outcomes.map((o) => [o.index, o]));
   for (const [set, members] of script.setMembers) {
     const last = byIndex.get(members[members.length - 1]!);

@@ -11,6 +11,7 @@ import type { Connection } from '../transport/connection.js';
 import { buildApplyScript, pendingDir } from './apply-script.js';
 import { parseApplyOutput } from './apply-output.js';
 import { streamApply } from './apply-stream.js';
+import { splitScript, type SplitScript } from './apply-text.js';
 import { applyVerdict, firstLine, type Outcome } from './apply-verdict.js';
 import { loadPendingChanges, loadPendingRequests, withLoadPending } from './load-pending.js';
 import { markLive } from './live-changes.js';
@@ -144,11 +145,21 @@ async function planAndApply(run: HostRun, conn: Connection, probed: Probed): Pro
 /** The apply phase: ONE exec streaming the script, then the verdict from its output. */
 async function applyHost(run: HostRun, conn: Connection, probed: Probed, outcomes: StepOutcome[]): Promise<Outcome> {
   const { job, opts } = run;
-  const { changes, pending, nonce } = probed;
+  const { nonce } = probed;
   run.reporter.hostPhase(job.name, 'apply');
-  const script = buildApplyScript(withLoadPending(job, changes), changes, nonce, { holder: opts.holder, breakLock: opts.breakLock ?? false, breakLockGraceS: opts.breakLockGraceS, pending, payloads: conn.acceptsPayloads?.() ?? false, guard: opts.planGuard?.inApply?.(job, nonce, probed.stdout) });
+  // Built only now, and its text again once the host's session is open (apply-text.ts).
+  const { plan: script, text } = buildApply(run, conn, probed);
   const byIndex = new Map(outcomes.map((o) => [o.index, o]));
-  const { res, handlers } = await streamApply({ job, conn, script, nonce, reporter: run.reporter, signal: opts.signal, byIndex, countExec: () => run.execs++ });
+  const { res, handlers } = await streamApply({ job, conn, script, text, nonce, reporter: run.reporter, signal: opts.signal, byIndex, countExec: () => run.execs++ });
   const parsed = parseApplyOutput(res.stdout, nonce);
   return applyVerdict({ job, script, res, parsed, nonce, outcomes, handlers, breakLock: opts.breakLock ?? false, aborted: opts.signal?.aborted ?? false });
+}
+
+/** The host's apply script, split (apply-text.ts); the guard is computed once for both builds. */
+function buildApply(run: HostRun, conn: Connection, probed: Probed): SplitScript {
+  const { job, opts } = run;
+  const { changes, pending, nonce } = probed;
+  const options = { holder: opts.holder, breakLock: opts.breakLock ?? false, breakLockGraceS: opts.breakLockGraceS, pending, payloads: conn.acceptsPayloads?.() ?? false, guard: opts.planGuard?.inApply?.(job, nonce, probed.stdout) };
+  const withPending = withLoadPending(job, changes);
+  return splitScript(() => buildApplyScript(withPending, changes, nonce, options));
 }

@@ -36,6 +36,14 @@ export interface Connection {
    * Never throws for a non-zero exit; rejects only for local misuse.
    */
   exec(script: string, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * exec, with the script built by `build` only once the host has started the session
+   * (and built again for a retry): while a host waits for its session, nothing holds the
+   * script's text. An apply of 500 hosts at once otherwise keeps 500 scripts alive for as
+   * long as sshd takes to open the sessions (docs/benchmark.md, "Memory at 500 hosts").
+   * Optional: the engine falls back to exec(build()).
+   */
+  execDeferred?(build: () => string, options?: ExecOptions): Promise<ExecResult>;
   /** Whether `payloads` can be sent now (not through a pseudo-terminal, which has no EOF). */
   acceptsPayloads?(): boolean;
   close(): Promise<void>;

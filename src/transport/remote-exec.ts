@@ -21,6 +21,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { ConnectionError } from '../config/errors.js';
 import { shellQuote } from '../config/shell-quote.js';
 import type { ExecOptions, ExecResult } from './connection.js';
+import { writeStdin } from './stdin-writer.js';
 
 export interface ExecContext {
   client: Client;
@@ -36,6 +37,9 @@ export interface ExecContext {
   /** Told when sudo asked for a tty, so later execs use one from the start. */
   onPtyRequired?: () => void;
 }
+
+/** A script, or what builds it once the session is open (Connection.execDeferred). */
+export type ScriptSource = string | (() => string);
 
 /** Written by the wrapper when the password check failed (then nothing ran). */
 const REJECTED_MARKER = 'provision-sudo: password rejected';
@@ -144,7 +148,7 @@ function lostResult(started: number, stdout = '', stderr = ''): ExecResult {
   return { exitCode: null, signal: null, stdout, stderr, durationMs: Date.now() - started, connectionLost: true };
 }
 
-export async function runExec(ctx: ExecContext, script: string, options: ExecOptions = {}): Promise<ExecResult> {
+export async function runExec(ctx: ExecContext, script: ScriptSource, options: ExecOptions = {}): Promise<ExecResult> {
   const sudo = Boolean(options.sudo) && ctx.user !== 'root';
   const first = await runOnce(ctx, script, options, sudo, Boolean(ctx.pty));
   if (!sudo || ctx.pty || !sudoWantsTty(first)) return first;
@@ -152,24 +156,21 @@ export async function runExec(ctx: ExecContext, script: string, options: ExecOpt
   return runOnce(ctx, script, options, sudo, true);
 }
 
-function runOnce(ctx: ExecContext, script: string, options: ExecOptions, sudo: boolean, pty: boolean): Promise<ExecResult> {
+function runOnce(ctx: ExecContext, script: ScriptSource, options: ExecOptions, sudo: boolean, pty: boolean): Promise<ExecResult> {
   const started = Date.now();
   options.signal?.throwIfAborted();
   if (ctx.isLost()) return Promise.resolve(lostResult(started));
   let command = remoteCommand(ctx.user, sudo);
-  let input: string | Buffer = script;
+  // Before the script on stdin: the password line for `sudo -S`, its byte length for a framed shell or sudo wrapper.
+  const stdin: Stdin = { source: script, password: sudo ? ctx.sudoPassword : undefined, framed: false };
   const payloads = options.payloads ?? [];
   if (payloads.length > 0) {
     if (pty) return Promise.reject(new Error(`payloads cannot be sent through a pseudo-terminal (${ctx.label})`));
-    const body = Buffer.from(script, 'utf8');
     command = !sudo ? FRAMED_SHELL : ctx.sudoPassword !== undefined ? sudoFramedWrapper() : `sudo -n -- ${FRAMED_SHELL}`;
-    const head = ctx.sudoPassword !== undefined && sudo ? `${ctx.sudoPassword}\n${body.length}\n` : `${body.length}\n`;
-    input = Buffer.concat([Buffer.from(head, 'utf8'), body]);
+    stdin.framed = true;
   } else if (sudo && (ctx.sudoPassword !== undefined || pty)) {
     command = sudoWrapper(ctx.sudoPassword !== undefined);
-    const body = Buffer.from(script, 'utf8');
-    const head = ctx.sudoPassword !== undefined ? `${ctx.sudoPassword}\n${body.length}\n` : `${body.length}\n`;
-    input = Buffer.concat([Buffer.from(head, 'utf8'), body]);
+    stdin.framed = true;
   }
   const execOpts = pty ? { pty: { term: 'dumb', rows: 24, cols: 200, modes: RAW_PTY_MODES } } : {};
 
@@ -181,7 +182,16 @@ function runOnce(ctx: ExecContext, script: string, options: ExecOptions, sudo: b
         if (ctx.isLost()) return resolve(lostResult(started));
         return reject(new ConnectionError(`cannot open an SSH session on ${ctx.label}: ${err.message}`, undefined, { cause: err }));
       }
-      collect(channel, ctx, sudo, input, payloads, options, started, resolve);
+      // A deferred script is built here; a builder that throws fails this exec, with
+      // nothing sent (the remote shell sees the channel close before any stdin).
+      let parts: Buffer[];
+      try {
+        parts = stdinParts(stdin, payloads);
+      } catch (e) {
+        channel.close();
+        return reject(e as Error);
+      }
+      collect(channel, ctx, sudo, parts, options, started, resolve);
     });
   });
 }
@@ -190,8 +200,7 @@ function collect(
   channel: ClientChannel,
   ctx: ExecContext,
   sudo: boolean,
-  script: string | Buffer,
-  payloads: Buffer[],
+  stdin: Buffer[],
   options: ExecOptions,
   started: number,
   resolve: (r: ExecResult) => void,
@@ -261,12 +270,27 @@ function collect(
     else setTimeout(finish, LOSS_SETTLE_MS);
   });
 
-  // The stream queues each buffer by reference and sends it as the channel window allows
-  // (backpressure): a payload shared by every host is never copied per host.
-  if (payloads.length === 0) channel.end(script);
-  else {
-    channel.write(script);
-    for (const p of payloads) channel.write(p);
-    channel.end();
-  }
+  void writeStdin(channel, stdin);
+}
+
+/**
+ * What an exec writes on stdin. ssh2 keeps the exec callback (and so this box) after
+ * calling it: the source is taken out of it when the stdin is written, so nothing of the
+ * exec holds the script while the host runs it.
+ */
+interface Stdin {
+  source: ScriptSource | null;
+  /** Sent first, on its own line, for `sudo -S`. */
+  password: string | undefined;
+  /** The script's byte length comes first (a framed shell or a sudo wrapper reads it). */
+  framed: boolean;
+}
+
+/** The script built now (a deferred source) and encoded; the head before it; then the payloads. */
+function stdinParts(stdin: Stdin, payloads: Buffer[]): Buffer[] {
+  const source = stdin.source!;
+  stdin.source = null;
+  const body = Buffer.from(typeof source === 'function' ? source() : source, 'utf8');
+  const head = `${stdin.password !== undefined ? `${stdin.password}\n` : ''}${stdin.framed ? `${body.length}\n` : ''}`;
+  return [Buffer.from(head, 'utf8'), body, ...payloads];
 }

@@ -20,7 +20,7 @@ import { planAuth } from './auth.js';
 import { connectFailure } from './connect-errors.js';
 import type { Connection, ExecOptions, ExecResult, SshTarget } from './connection.js';
 import { hostLabel, prepareHostKeyCheck, type NewHostKey } from './host-key.js';
-import { runExec, type ExecContext } from './remote-exec.js';
+import { runExec, type ExecContext, type ScriptSource } from './remote-exec.js';
 import { armConnectPhases, DEFAULT_AUTH_TIMEOUT_MS } from './connect-phases.js';
 
 const { Client } = ssh2;
@@ -301,7 +301,7 @@ export class SshConnection implements Connection {
     return this.tunnels.run(fn);
   }
 
-  exec(script: string, options?: ExecOptions): Promise<ExecResult> {
+  exec(script: ScriptSource, options?: ExecOptions): Promise<ExecResult> {
     if (this.closing) return Promise.reject(new Error(`exec on ${this.label} after close()`));
     const ctx: ExecContext = {
       client: this.client,
@@ -315,6 +315,11 @@ export class SshConnection implements Connection {
     };
     if (this.target.sudoPassword !== undefined) ctx.sudoPassword = this.target.sudoPassword;
     return runExec(ctx, script, options);
+  }
+
+  /** See Connection.execDeferred: the transport builds the script once sshd has started the session. */
+  execDeferred(build: () => string, options?: ExecOptions): Promise<ExecResult> {
+    return this.exec(build, options);
   }
 
   acceptsPayloads(): boolean {

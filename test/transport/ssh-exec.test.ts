@@ -104,6 +104,25 @@ describe('exec over a real sshd', () => {
     expect(fx.countExecs() - execsBefore).toBe(5);
   });
 
+  it('execDeferred: the script built once the session is open arrives intact, framed before its payloads, in one exec', async () => {
+    const payload = randomBytes(300 * 1024);
+    const script = `# é ü ${'x'.repeat(100 * 1024)}\nhead -c ${payload.length} <&3 | sha256sum\nprintf 'ünï\\n'\n`;
+    let builds = 0;
+    const execsBefore = fx.countExecs();
+    const r = await conn.execDeferred!(
+      () => {
+        builds++;
+        return script;
+      },
+      { payloads: [payload] },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${createHash('sha256').update(payload).digest('hex')}  -\nünï\n`);
+    expect(r.exitCode).toBe(0);
+    expect(builds).toBe(1);
+    expect(fx.countExecs() - execsBefore).toBe(1);
+  }, 30_000);
+
   it('close() is idempotent and exec after close rejects', async () => {
     const c = await connectSsh(targetFor(fx));
     await Promise.all([c.close(), c.close()]);
