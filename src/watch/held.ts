@@ -75,6 +75,8 @@ export class HeldConnection {
       close: () => Promise.resolve(),
     };
     if (conn.acceptsPayloads) view.acceptsPayloads = () => conn.acceptsPayloads!();
+    // A repair's apply builds its script once the session is open, as a run's does.
+    if (conn.execDeferred) view.execDeferred = (build, options) => conn.execDeferred!(build, options);
     return view;
   }
 }

@@ -75,3 +75,18 @@ describe('HeldConnection', () => {
     expect((await view.exec('true')).exitCode).toBe(0);
   });
 });
+
+describe('a borrowed connection', () => {
+  it('passes on deferred execs: a repair builds its script once the session is open', async () => {
+    const built: string[] = [];
+    const c = {
+      ...fakeConn('a'),
+      execDeferred: (build: () => string) => (built.push(build()), Promise.resolve({ exitCode: 0, signal: null, stdout: '', stderr: '', durationMs: 0, connectionLost: false })),
+    };
+    const view = HeldConnection.borrowed(c);
+    expect(view.execDeferred).toBeTypeOf('function');
+    await view.execDeferred!(() => 'echo late');
+    expect(built).toEqual(['echo late']);
+    expect(HeldConnection.borrowed(fakeConn('b')).execDeferred).toBeUndefined();
+  });
+});
