@@ -6,7 +6,7 @@
  * roots live under /srv/bench-mem (not /srv/bench: a benchmark may be running).
  *
  *   npm run build && node --import tsx/esm bench/mem-fleet.ts --hosts 500 --cases first,second,check --runs 2
- *     [--node-arg=--trace-gc] [--snapshot-mb=180] [--heapprof=1] [--cli=OTHER/dist/cli/main.js]
+ *     [--node-arg=--trace-gc] [--snapshot-mb=180] [--heapprof=1] [--cli=OTHER/dist/cli/provision.js]
  *
  * Prints one line per run: case, peak RSS (GNU time %M), wall, CPU, and the in-process
  * peaks of heapUsed / external / arrayBuffers (bench/mem-watch.mjs).
@@ -40,8 +40,8 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '1'));
   const nodeArgs = process.argv.filter((x) => x.startsWith('--node-arg=')).map((x) => x.slice('--node-arg='.length));
   const snapshotMb = arg('snapshot-mb', '');
-  // Another build to compare with (e.g. an older commit's dist/cli/main.js).
-  const cli = arg('cli', path.join(REPO, 'dist/cli/main.js'));
+  // Another build to compare with (an older commit's dist/cli/provision.js, or dist/cli/main.js: unbundled).
+  const cli = arg('cli', path.join(REPO, 'dist/cli/provision.js'));
   const home = mkdtempSync(path.join(os.tmpdir(), 'provision-mem-home-'));
   const work = mkdtempSync(path.join(os.tmpdir(), 'provision-mem-'));
   // The fixture's Ansible ControlPath dir: unused here, but writeFixture wants one.

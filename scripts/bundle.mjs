@@ -1,12 +1,13 @@
 /**
  * `npm run build`, after tsc: bundles the compiled CLI (dist/cli/main.js and everything
  * it imports, npm packages included) into one CommonJS file, dist/cli/provision.cjs, and
- * compiles V8's code cache for it (dist/cli/provision.cjs.cache, src/cli/code-cache.ts).
+ * makes V8's code cache for it (dist/cli/provision.cjs.cache, src/cli/code-cache.ts) from
+ * a warm-up run: `provision validate` of scripts/warm-up/.
  * The `bin`, dist/cli/provision.js (src/cli/provision.ts), runs the bundle from that cache.
  *
- * Why (docs/benchmark.md, "Start-up"): Node 20 resolves, reads and compiles each ES module
+ * Why (docs/startup.md): Node 20 resolves, reads and compiles each ES module
  * on its own. The CLI loads 400 of them (163 its own), which cost ~0.25 s of every command
- * before any work; compiling the one bundle still cost ~0.1 s, which the cache removes.
+ * before any work; compiling the one bundle still cost ~0.1 s, which the cache mostly removes.
  *
  * - The bundle stays in dist/cli/, so the files it finds through
  *   `new URL('../../sh/', import.meta.url)` (sh/, static/, package.json) are where the
@@ -21,11 +22,15 @@
  * - Names are kept and a source map is written beside the bundle.
  */
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BUNDLE = fileURLToPath(new URL('../dist/cli/provision.cjs', import.meta.url));
+const CODE_CACHE = fileURLToPath(new URL('../dist/cli/code-cache.js', import.meta.url));
+/** What the warm-up runs (scripts/warm-up/: a stack-shaped inventory, never connected to). */
+const WARM_UP = ['validate', fileURLToPath(new URL('./warm-up/inventory/warm-up.yaml', import.meta.url))];
 const NODE_MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url));
 
 /**
@@ -76,6 +81,13 @@ const result = await build({
 });
 if (result.errors.length > 0) process.exit(1);
 asciiOnly(BUNDLE);
-// Last: it changes this process's V8 flags.
-const { writeCodeCache } = await import('../dist/cli/code-cache.js');
-writeCodeCache(BUNDLE);
+// In a process of its own: the warm-up runs the CLI, which owns process.argv and exit.
+const warmUp = spawnSync(
+  process.execPath,
+  ['--input-type=module', '-e', `import { warmUpCodeCache } from ${JSON.stringify(CODE_CACHE)}; warmUpCodeCache(${JSON.stringify(BUNDLE)}, ${JSON.stringify(WARM_UP)});`],
+  { encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1' } },
+);
+if (warmUp.status !== 0) {
+  process.stderr.write(`the code cache's warm-up, provision ${WARM_UP.join(' ')}, failed:\n${warmUp.stdout}${warmUp.stderr}`);
+  process.exit(1);
+}

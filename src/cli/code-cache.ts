@@ -1,10 +1,10 @@
 /**
  * Runs the bundled CLI (dist/cli/provision.cjs, one CommonJS file, scripts/bundle.mjs)
- * with V8's code cache: the bytecode of every function of the bundle, compiled at build
- * time and kept beside it (provision.cjs.cache). Node 20 has no compile cache of its own
+ * with V8's code cache: the bytecode compiled by a warm-up run at build time, kept beside
+ * it (provision.cjs.cache). Node 20 has no compile cache of its own
  * (`module.enableCompileCache` is Node 22); compiling the 2 MB bundle, up front and then
  * function by function as they first run, cost ~0.1 s of every command
- * (docs/benchmark.md, "Start-up").
+ * (docs/startup.md).
  *
  * The cache lives in dist/, written by the build like the bundle itself, never at run
  * time: it is as trusted as the code, and a read-only install stays read-only. V8 checks
@@ -14,7 +14,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /**
@@ -41,35 +40,39 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
+/** Runs the bundle's function as Node runs a CommonJS main module. */
+function start(script: vm.Script, bundle: string): void {
+  const main = script.runInThisContext() as (...args: unknown[]) => void;
+  const module = { exports: {} };
+  main.call(module.exports, module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
+}
+
 /**
- * Loads the bundle as Node loads a CommonJS main module, from the cached bytecode when V8
- * accepts it; `run` starts the CLI. `cacheUsed` says whether the cache served (tests).
+ * Loads the bundle from the cached bytecode when V8 accepts it; `run` starts the CLI.
+ * `cacheUsed` says whether the cache served (tests).
  */
 export function loadBundle(bundle: string): { cacheUsed: boolean; run: () => void } {
   const cachedData = readCache(`${bundle}.cache`);
   const script = compile(bundle, cachedData);
-  const main = script.runInThisContext() as (...args: unknown[]) => void;
-  const module = { exports: {} };
-  return {
-    cacheUsed: cachedData !== undefined && script.cachedDataRejected !== true,
-    run: () => main.call(module.exports, module.exports, createRequire(bundle), module, bundle, path.dirname(bundle)),
-  };
+  return { cacheUsed: cachedData !== undefined && script.cachedDataRejected !== true, run: () => start(script, bundle) };
 }
 
 /**
- * The build's step: compiles every function of the bundle now (`--no-lazy`), not only
- * those a run happens to call, and writes their bytecode atomically. The flag is set back
- * before the cache is made: V8 accepts a cache only under the flags it runs with.
- * Changes this process's V8 flags: call it in a process of its own, last.
+ * The build's warm-up: runs the CLI from the bundle once, without a cache, with `argv`
+ * (a `validate` of scripts/warm-up/), and when the process exits writes, atomically, the
+ * bytecode of every function that run compiled: the CLI's start, the config loader, the
+ * compile stage. Code the warm-up did not run (SSH, the engine) compiles when first used.
+ * Why not every function (`--no-lazy`): their bytecode would stay in memory, and V8 lets
+ * the heap grow in proportion to what it holds: +20 MB at the peak of a 500-host apply.
  */
-export function writeCodeCache(bundle: string): number {
-  v8.setFlagsFromString('--no-lazy');
+export function warmUpCodeCache(bundle: string, argv: string[]): void {
   const script = compile(bundle);
-  v8.setFlagsFromString('--lazy');
-  const data = script.createCachedData();
-  const file = `${bundle}.cache`;
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, data, { mode: 0o644 });
-  renameSync(temp, file);
-  return data.length;
+  process.once('exit', () => {
+    const file = `${bundle}.cache`;
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, script.createCachedData(), { mode: 0o644 });
+    renameSync(temp, file);
+  });
+  process.argv = [process.argv[0]!, bundle, ...argv];
+  start(script, bundle);
 }
