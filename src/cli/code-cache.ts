@@ -2,7 +2,7 @@
  * Runs the bundled CLI (dist/cli/provision.cjs, one CommonJS file, scripts/bundle.mjs)
  * with V8's code cache: the bytecode compiled by a warm-up run at build time, kept beside
  * it (provision.cjs.cache). Node 20 has no compile cache of its own
- * (`module.enableCompileCache` is Node 22); compiling the 2 MB bundle, up front and then
+ * (`module.enableCompileCache` is Node 22); compiling the 3 MB bundle, up front and then
  * function by function as they first run, cost ~0.1 s of every command
  * (docs/startup.md).
  *
