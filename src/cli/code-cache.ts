@@ -25,18 +25,18 @@ function compile(bundle: string, cachedData?: Buffer): vm.Script {
   let source: string;
   try {
     source = readFileSync(bundle, 'utf8');
-  } catch {
-    throw new Error(`${bundle} is missing: run \`npm run build\``);
+  } catch (err) {
+    throw new Error(`cannot read the bundled CLI (${(err as Error).message}): run \`npm run build\``);
   }
   return new vm.Script(source, { filename: bundle, ...(cachedData ? { cachedData } : {}) });
 }
 
+/** The cache only saves time: one that cannot be read is as good as none. */
 function readCache(file: string): Buffer | undefined {
   try {
     return readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,4 +7,12 @@
 import { fileURLToPath } from 'node:url';
 import { loadBundle } from './code-cache.js';
 
-loadBundle(fileURLToPath(new URL('./provision.cjs', import.meta.url))).run();
+try {
+  loadBundle(fileURLToPath(new URL('./provision.cjs', import.meta.url))).run();
+} catch (e) {
+  // Loading the bundle, or a fault while its modules start: the CLI reports its own
+  // errors once running (with the stack under PROVISION_DEBUG, as here).
+  process.stderr.write(`provision: ${(e as Error).message}\n`);
+  if (process.env.PROVISION_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+  process.exitCode = 1;
+}

@@ -80,4 +80,14 @@ describe('the bundled CLI', () => {
     expect(garbage.code, garbage.stderr).toBe(0);
     expect(garbage.stderr).toContain('cache used: false');
   });
+
+  it('says how to build when the bundle is missing, with no stack trace', () => {
+    const dir = path.join(SCRATCH, 'no-bundle/dist/cli');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(SCRATCH, 'no-bundle/package.json'), '{ "type": "module" }\n');
+    for (const f of ['provision.js', 'code-cache.js']) copyFileSync(path.join(REPO, 'dist/cli', f), path.join(dir, f));
+    const r = spawnSync(process.execPath, [path.join(dir, 'provision.js'), '--version'], { encoding: 'utf8', env: { ...process.env, PROVISION_DEBUG: '' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^provision: cannot read the bundled CLI \(ENOENT[^\n]*\): run `npm run build`\n$/);
+  });
 });
