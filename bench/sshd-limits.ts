@@ -9,9 +9,8 @@
  * limit at startup; `fileLimit()` reports it beside the results.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import path from 'node:path';
-import type { SshdFixture } from '../test/support/sshd.js';
+import { accepts, type SshdFixture } from '../test/support/sshd.js';
 
 /** Config text with MaxStartups/MaxSessions set for `n` simultaneous logins (never lowered). */
 export function sshdConfigFor(config: string, n: number): string {
@@ -20,17 +19,6 @@ export function sshdConfigFor(config: string, n: number): string {
   return config
     .replace(/^MaxStartups .*$/m, `MaxStartups ${startups}`)
     .replace(/^MaxSessions .*$/m, `MaxSessions ${sessions}`);
-}
-
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    s.once('connect', () => {
-      s.end();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export async function raiseSshdLimits(sshd: SshdFixture, n: number): Promise<string> {

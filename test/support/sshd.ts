@@ -83,7 +83,8 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-function accepts(host: string, port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port now. */
+export function accepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host, port });
     s.once('connect', () => {
