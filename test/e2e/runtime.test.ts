@@ -147,6 +147,16 @@ async function expectSameWorker(lb: TestHost, before: { pid: string; uptime: num
   expect(now.uptime, `${lb.name}: worker uptime not restarted`).toBeGreaterThanOrEqual(before.uptime);
 }
 
+/** `check` of `lb` reports `pending` (a reload pending), and `apply` repairs it with the reload handler. */
+async function expectReloadPendingRepaired(lb: TestHost, pending: RegExp): Promise<void> {
+  const check = await provision('check', stack.inventoryPath, '--limit', lb.name);
+  expect(check.code, check.output).toBe(2);
+  expect(check.output).toMatch(pending);
+  const r = await provision('apply', stack.inventoryPath, '--limit', lb.name);
+  expect(r.code, r.output).toBe(0);
+  expect(r.output).toContain('handler reload haproxy');
+}
+
 /** systemctl restart, retried once on the containers' occasional 219/CGROUP start failure (as the apply's _unit does). */
 async function restart(lb: TestHost): Promise<void> {
   await sh(lb, `systemctl restart haproxy.service || { systemctl status --no-pager -n 0 haproxy.service | grep -q 'status=219/CGROUP' && sleep 1 && systemctl reset-failed haproxy.service && systemctl restart haproxy.service; }`);
@@ -328,12 +338,7 @@ describe('runtime truth: HAProxy state file, runtime drift, changes without relo
     const before = await workers(lb);
     // edited and put back: same bytes as provision's, but newer than what HAProxy loaded
     await sh(lb, 'sleep 3; cp /etc/haproxy/haproxy.cfg /root/cfg; echo "# edit" >> /etc/haproxy/haproxy.cfg; cp /root/cfg /etc/haproxy/haproxy.cfg');
-    const check = await provision('check', stack.inventoryPath, '--limit', lb.name);
-    expect(check.code, check.output).toBe(2);
-    expect(check.output).toMatch(/reload pending: \/etc\/haproxy\/haproxy\.cfg changed at \S+Z, HAProxy loaded its configuration at \S+Z \(repair: reload\)/);
-    const r = await provision('apply', stack.inventoryPath, '--limit', lb.name);
-    expect(r.code, r.output).toBe(0);
-    expect(r.output).toContain('handler reload haproxy');
+    await expectReloadPendingRepaired(lb, /reload pending: \/etc\/haproxy\/haproxy\.cfg changed at \S+Z, HAProxy loaded its configuration at \S+Z \(repair: reload\)/);
     const after = await workers(lb);
     expect(after.split(' ')[0], 'same master').toBe(before.split(' ')[0]);
     expect(after, 'a new worker').not.toBe(before);
@@ -442,12 +447,7 @@ describe('runtime truth: HAProxy state file, runtime drift, changes without relo
     // edited in place and put back: same bytes, same directory mtime, a newer file
     await sh(lb, `sleep 3; cp ${file} /root/confd-orig; echo '# edit' >> ${file}; cat /root/confd-orig > ${file}`);
     expect(await sh(lb, 'stat -c %Y /etc/haproxy/conf.d'), 'directory mtime unchanged').toBe(dir);
-    const check = await provision('check', stack.inventoryPath, '--limit', lb.name);
-    expect(check.code, check.output).toBe(2);
-    expect(check.output).toMatch(/reload pending: \/etc\/haproxy\/conf\.d changed at \S+Z, HAProxy loaded its configuration at \S+Z \(repair: reload\)/);
-    const r = await provision('apply', stack.inventoryPath, '--limit', lb.name);
-    expect(r.code, r.output).toBe(0);
-    expect(r.output).toContain('handler reload haproxy');
+    await expectReloadPendingRepaired(lb, /reload pending: \/etc\/haproxy\/conf\.d changed at \S+Z, HAProxy loaded its configuration at \S+Z \(repair: reload\)/);
     expect((await provision('check', stack.inventoryPath)).code).toBe(0);
   }, 600_000);
 });
